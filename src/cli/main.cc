@@ -1,0 +1,35 @@
+// sluice: the operator's command line. Wiring only: one <verb>_command.cc per subcommand.
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/migrate_command.h"
+#include "config/config_loader.h"
+
+namespace {
+
+constexpr int kExitBadConfig = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice: operate sluiced's database and spool"};
+  app.require_subcommand(1);
+  std::string config_path;
+  CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
+  migrate->add_option("-c,--config", config_path, "TOML config file")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadConfig;
+  }
+  auto settings = sluice::config::LoadConfig(config_path);
+  if (!settings) {
+    std::cerr << "sluice: " << settings.error().message() << "\n";
+    return kExitBadConfig;
+  }
+  if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
+  return 1;
+}

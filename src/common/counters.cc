@@ -1,0 +1,18 @@
+#include "common/counters.h"
+
+#include <sstream>
+
+namespace sluice {
+
+std::string Counters::Summary() const {
+  auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  std::ostringstream out;
+  out << "received=" << get(received) << " stored=" << get(stored)
+      << " malformed=" << get(malformed) << " shed=" << get(shed)
+      << " (queue_full=" << get(shed_queue_full) << " memory_full=" << get(shed_memory_full)
+      << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected) << ") bytes=" << get(bytes)
+      << " batches=" << get(batches_committed) << " db_errors=" << get(db_errors);
+  return out.str();
+}
+
+}  // namespace sluice

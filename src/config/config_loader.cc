@@ -1,0 +1,202 @@
+#include "config/config_loader.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace sluice::config {
+namespace {
+
+// Applies one value to Settings; returns a description of what is wrong, or nullopt.
+using Apply = std::function<std::optional<std::string>(const toml::node&, Settings&)>;
+
+template <typename T>
+std::optional<T> Get(const toml::node& node) {
+  if (auto v = node.value_exact<T>()) return *v;
+  return std::nullopt;
+}
+
+Apply StringKey(std::function<std::string&(Settings&)> field) {
+  return [field](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    auto v = Get<std::string>(node);
+    if (!v) return "expected a string";
+    field(s) = *v;
+    return std::nullopt;
+  };
+}
+
+template <typename T>
+Apply IntKey(std::function<T&(Settings&)> field, int64_t min, int64_t max) {
+  return [field, min, max](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    auto v = Get<int64_t>(node);
+    if (!v) return "expected an integer";
+    if (*v < min || *v > max) {
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+             ", got " + std::to_string(*v);
+    }
+    field(s) = static_cast<T>(*v);
+    return std::nullopt;
+  };
+}
+
+Apply MillisKey(std::function<std::chrono::milliseconds&(Settings&)> field, int64_t min,
+                int64_t max) {
+  return IntKey<std::chrono::milliseconds>(field, min, max);
+}
+
+Apply SocketModeKey() {
+  return [](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    auto v = Get<std::string>(node);
+    if (!v) return "expected an octal string such as \"0660\"";
+    if (v->empty() || v->size() > 4 || v->find_first_not_of("01234567") != std::string::npos) {
+      return "expected an octal string such as \"0660\", got \"" + *v + "\"";
+    }
+    mode_t mode = static_cast<mode_t>(std::stoul(*v, nullptr, 8));
+    if (mode > 0777) return "only permission bits (at most \"0777\") are allowed";
+    if ((mode & 0200) == 0) return "the owner must be able to write (\"0200\" bit)";
+    s.ingest.socket_mode = mode;
+    return std::nullopt;
+  };
+}
+
+Apply LogLevelKey() {
+  return [](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    auto v = Get<std::string>(node);
+    if (!v || (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")) {
+      return "expected one of \"debug\", \"info\", \"warn\", \"error\"";
+    }
+    s.log.level = *v;
+    return std::nullopt;
+  };
+}
+
+const std::map<std::string, std::map<std::string, Apply>>& Schema() {
+  constexpr int64_t kDay = 86'400'000;
+  static const auto* schema = new std::map<std::string, std::map<std::string, Apply>>{
+      {"ingest",
+       {
+           {"socket", StringKey([](Settings& s) -> std::string& { return s.ingest.socket; })},
+           {"socket_mode", SocketModeKey()},
+           {"socket_group",
+            StringKey([](Settings& s) -> std::string& { return s.ingest.socket_group; })},
+           {"receivers", IntKey<int>([](Settings& s) -> int& { return s.ingest.receivers; }, 1, 16)},
+           {"queue_mb",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.ingest.queue_mb; }, 1, 65536)},
+           {"max_datagram_bytes",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.ingest.max_datagram_bytes; },
+                           512, 4 << 20)},
+           {"rcvbuf_kb",
+            IntKey<int>([](Settings& s) -> int& { return s.ingest.rcvbuf_kb; }, 0, 1 << 20)},
+       }},
+      {"database",
+       {
+           {"conninfo",
+            StringKey([](Settings& s) -> std::string& { return s.database.conninfo; })},
+           {"writers",
+            IntKey<int>([](Settings& s) -> int& { return s.database.writers; }, 1, 64)},
+           {"batch_rows",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.database.batch_rows; }, 1,
+                           1'000'000)},
+           {"batch_ms", MillisKey([](Settings& s) -> auto& { return s.database.batch_ms; }, 1,
+                                  kDay)},
+           {"shutdown_timeout_ms",
+            MillisKey([](Settings& s) -> auto& { return s.database.shutdown_timeout_ms; }, 0,
+                      kDay)},
+           {"backoff_min_ms",
+            MillisKey([](Settings& s) -> auto& { return s.database.backoff_min_ms; }, 1, kDay)},
+           {"backoff_max_ms",
+            MillisKey([](Settings& s) -> auto& { return s.database.backoff_max_ms; }, 1, kDay)},
+           {"partitions_ahead_days",
+            IntKey<int>([](Settings& s) -> int& { return s.database.partitions_ahead_days; }, 1,
+                        366)},
+       }},
+      {"spool",
+       {
+           {"memory_mb",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.memory_mb; }, 1, 1 << 20)},
+       }},
+      {"log", {{"level", LogLevelKey()}}},
+  };
+  return *schema;
+}
+
+std::string Where(std::string_view file, const toml::source_region& region) {
+  std::ostringstream out;
+  out << file << ":" << region.begin.line;
+  return out.str();
+}
+
+}  // namespace
+
+Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, file_name);
+  } catch (const toml::parse_error& e) {
+    return Fail(ErrorCode::kInvalidArgument,
+                Where(file_name, e.source()) + ": invalid TOML: " + std::string(e.description()));
+  }
+
+  Settings settings;
+  bool saw_conninfo = false;
+  const auto& schema = Schema();
+  for (auto&& [table_key, table_node] : root) {
+    std::string table_name(table_key.str());
+    auto known_table = schema.find(table_name);
+    if (known_table == schema.end()) {
+      return Fail(ErrorCode::kInvalidArgument, Where(file_name, table_key.source()) +
+                                                   ": key '" + table_name + "': unknown key");
+    }
+    const toml::table* table = table_node.as_table();
+    if (table == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, Where(file_name, table_key.source()) + ": key '" +
+                                                   table_name + "': expected a table");
+    }
+    for (auto&& [key, node] : *table) {
+      std::string full_key = table_name + "." + std::string(key.str());
+      auto known_key = known_table->second.find(std::string(key.str()));
+      if (known_key == known_table->second.end()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    Where(file_name, key.source()) + ": key '" + full_key + "': unknown key");
+      }
+      if (auto problem = known_key->second(node, settings)) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    Where(file_name, node.source()) + ": key '" + full_key + "': " + *problem);
+      }
+      if (full_key == "database.conninfo") saw_conninfo = true;
+    }
+  }
+
+  if (!saw_conninfo) {
+    const toml::node* database = root.get("database");
+    std::string where = database != nullptr ? Where(file_name, database->source())
+                                            : std::string(file_name) + ":1";
+    return Fail(ErrorCode::kInvalidArgument,
+                where + ": key 'database.conninfo': missing; set it to a libpq conninfo string "
+                        "(\"\" uses the PG* environment variables)");
+  }
+  if (settings.database.backoff_max_ms < settings.database.backoff_min_ms) {
+    const toml::node* node = root.at_path("database.backoff_max_ms").node();
+    std::string where = node != nullptr ? Where(file_name, node->source())
+                                        : std::string(file_name) + ":1";
+    return Fail(ErrorCode::kInvalidArgument,
+                where + ": key 'database.backoff_max_ms': must not be below backoff_min_ms");
+  }
+  return settings;
+}
+
+Result<Settings> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Fail(ErrorCode::kInvalidArgument, path + ":0: cannot read the config file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace sluice::config

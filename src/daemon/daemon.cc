@@ -1,0 +1,148 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "common/logging.h"
+#include "ingest/datagram_queue.h"
+#include "ingest/datagram_socket.h"
+#include "ingest/receiver.h"
+#include "pipeline/pipeline.h"
+#include "sink/migrations.h"
+#include "sink/pg_connection.h"
+#include "sink/writer_pool.h"
+
+namespace sluice::daemon {
+namespace {
+
+constexpr size_t kMinBlockBytes = 256 * 1024;
+
+LogLevel ParseLevel(const std::string& level) {
+  if (level == "debug") return LogLevel::kDebug;
+  if (level == "warn") return LogLevel::kWarn;
+  if (level == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
+std::string InstanceId(const config::Settings& settings) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + settings.ingest.socket;
+}
+
+uint64_t BatchIdBase() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<uint64_t>(ms.count()) * 1'000'000;  // room for 10^6 batches per ms of uptime
+}
+
+// Checks the schema when the database answers; an unreachable database is not an error at
+// start (sluiced buffers and its writers keep retrying), a wrong schema is.
+Status CheckDatabaseAtStart(const config::Settings& settings) {
+  auto conn = sink::PgConnection::Connect(settings.database.conninfo, "sluiced");
+  if (!conn) {
+    LogWarn(conn.error().message() + "; starting anyway, writers will keep retrying");
+    return Ok();
+  }
+  Status schema = sink::CheckSchemaVersion(**conn);
+  if (!schema && !schema.error().retryable()) return schema;
+  return Ok();
+}
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, sig);
+  return set;
+}
+
+// Waits for SIGTERM or SIGINT; SIGUSR1 logs the counters, SIGHUP is acknowledged.
+void WaitForStopSignal(const sigset_t& set, const Counters& counters) {
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGUSR1) {
+      LogInfo("counters: " + counters.Summary());
+    } else if (sig == SIGHUP) {
+      LogInfo("SIGHUP: reloading is not supported; restart sluiced to apply a new config");
+    } else {
+      LogInfo(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+              ", flushing and stopping");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+int RunDaemon(const config::Settings& settings) {
+  SetLogLevel(ParseLevel(settings.log.level));
+  sigset_t signals = HandledSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits this
+
+  if (Status db = CheckDatabaseAtStart(settings); !db) {
+    LogError(db.error().message());
+    return kExitFailure;
+  }
+  auto socket = ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,
+                                              settings.ingest.socket_group,
+                                              settings.ingest.rcvbuf_kb});
+  if (!socket) {
+    LogError(socket.error().message());
+    return kExitFailure;
+  }
+
+  Counters counters;
+  sink::WriterPoolOptions pool_options;
+  pool_options.conninfo = settings.database.conninfo;
+  pool_options.instance_id = InstanceId(settings);
+  pool_options.writers = settings.database.writers;
+  pool_options.memory_bytes = settings.spool.memory_mb << 20;
+  pool_options.backoff_min = settings.database.backoff_min_ms;
+  pool_options.backoff_max = settings.database.backoff_max_ms;
+  pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
+  sink::WriterPool pool(pool_options, counters);
+
+  size_t block_bytes = std::max(
+      kMinBlockBytes, ingest::DatagramBlock::RecordSize(settings.ingest.max_datagram_bytes));
+  auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
+  ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
+  pipeline::Pipeline pipeline(
+      queue, counters,
+      {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase()},
+      [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); });
+  std::vector<std::unique_ptr<ingest::Receiver>> receivers;
+  for (size_t i = 0; i < receivers_count; ++i) {
+    receivers.push_back(std::make_unique<ingest::Receiver>(socket->fd(), queue, counters,
+                                                           settings.ingest.max_datagram_bytes));
+  }
+  LogInfo("listening on " + socket->path() + " (" + std::to_string(receivers_count) +
+          " receiver(s), " + std::to_string(queue.block_count()) + " blocks of " +
+          std::to_string(block_bytes / 1024) + " KiB, " +
+          std::to_string(settings.database.writers) + " writer(s))");
+
+  WaitForStopSignal(signals, counters);
+
+  for (auto& receiver : receivers) receiver->Stop();
+  pipeline.Stop();
+  auto deadline = std::chrono::steady_clock::now() + settings.database.shutdown_timeout_ms;
+  if (!pool.Drain(deadline)) {
+    LogWarn("shutdown timeout reached with batches still unwritten");
+  }
+  uint64_t unwritten = 0;
+  for (const pipeline::Batch& batch : pool.Stop()) unwritten += batch.rows;
+  if (unwritten > 0) {
+    counters.Shed(counters.shed_shutdown, unwritten);
+    LogWarn(std::to_string(unwritten) + " events could not be written before the shutdown "
+            "timeout; counted as shed");
+  }
+  LogInfo("stopped: " + counters.Summary());
+  return kExitOk;
+}
+
+}  // namespace sluice::daemon

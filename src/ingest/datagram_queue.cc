@@ -1,0 +1,46 @@
+#include "ingest/datagram_queue.h"
+
+#include <algorithm>
+
+namespace sluice::ingest {
+namespace {
+
+// moodycamel's preallocation formula for explicit producers: every producer may hold up to
+// `count` elements in its own blocks.
+size_t PreallocatedCapacity(size_t count, size_t producers) {
+  constexpr size_t kBlock = moodycamel::ConcurrentQueueDefaultTraits::BLOCK_SIZE;
+  return ((count + kBlock - 1) / kBlock + 1) * producers * kBlock;
+}
+
+}  // namespace
+
+DatagramQueue::DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t max_producers)
+    : block_bytes_(block_bytes),
+      free_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), 2)),
+      full_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes),
+                                 max_producers)),
+      release_token_(free_) {
+  size_t count = std::max<size_t>(2, capacity_bytes / block_bytes);
+  blocks_.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    blocks_.push_back(std::make_unique<DatagramBlock>(block_bytes));
+    free_.enqueue(release_token_, blocks_.back().get());
+  }
+}
+
+DatagramBlock* DatagramQueue::WaitFull(std::chrono::microseconds timeout) {
+  DatagramBlock* block = nullptr;
+  return full_.wait_dequeue_timed(block, timeout) ? block : nullptr;
+}
+
+DatagramBlock* DatagramQueue::TryFull() {
+  DatagramBlock* block = nullptr;
+  return full_.try_dequeue(block) ? block : nullptr;
+}
+
+void DatagramQueue::Release(DatagramBlock* block) {
+  block->Clear();
+  free_.enqueue(release_token_, block);
+}
+
+}  // namespace sluice::ingest

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <concurrentqueue/concurrentqueue.h>
+
+#include "ingest/datagram_block.h"
+
+namespace sluice::ingest {
+
+// The hand-over between receivers and the pipeline, bounded in bytes: a fixed set of
+// DatagramBlocks, allocated once, circulates between a free list and a full list (both
+// moodycamel queues). Receivers never block and never allocate: when no free block is left,
+// TryAcquire() fails and the caller counts the datagrams as shed.
+// Thread-safe: receivers call TryAcquire/Publish with their own Producer, the pipeline calls
+// WaitFull/Release.
+class DatagramQueue {
+ public:
+  // Per-receiver handle; enqueueing through it never allocates. Owned by one receiver thread.
+  class Producer {
+   public:
+    explicit Producer(DatagramQueue& queue) : queue_(queue), token_(queue.full_) {}
+
+    // A cleared block to fill, or nullptr when every block is in use (the queue is full).
+    DatagramBlock* TryAcquire() {
+      DatagramBlock* block = nullptr;
+      return queue_.free_.try_dequeue(block) ? block : nullptr;
+    }
+    // Hands a filled block to the pipeline. Never blocks; cannot fail, because the full list
+    // was preallocated for every block there is.
+    void Publish(DatagramBlock* block) {
+      bool ok = queue_.full_.try_enqueue(token_, block);
+      if (!ok) std::abort();  // impossible: capacity covers every block
+    }
+
+   private:
+    DatagramQueue& queue_;
+    moodycamel::ProducerToken token_;
+  };
+
+  // `capacity_bytes` of memory in blocks of `block_bytes` (at least two blocks), shared by at
+  // most `max_producers` receivers.
+  DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t max_producers);
+
+  // The oldest filled block, waiting at most `timeout`; nullptr on timeout.
+  DatagramBlock* WaitFull(std::chrono::microseconds timeout);
+  // Non-blocking WaitFull.
+  DatagramBlock* TryFull();
+  // Returns a block the pipeline has finished reading.
+  void Release(DatagramBlock* block);
+
+  size_t block_count() const { return blocks_.size(); }
+  size_t block_bytes() const { return block_bytes_; }
+  // Approximate: blocks filled and not yet taken by the pipeline.
+  size_t ApproxFullBlocks() const { return full_.size_approx(); }
+
+ private:
+  size_t block_bytes_;
+  std::vector<std::unique_ptr<DatagramBlock>> blocks_;
+  moodycamel::ConcurrentQueue<DatagramBlock*> free_;
+  moodycamel::BlockingConcurrentQueue<DatagramBlock*> full_;
+  moodycamel::ProducerToken release_token_;  // used by the (single) pipeline thread
+};
+
+}  // namespace sluice::ingest

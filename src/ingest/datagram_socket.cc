@@ -1,0 +1,116 @@
+#include "ingest/datagram_socket.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace sluice::ingest {
+namespace {
+
+std::string Errno(std::string_view what, const std::string& path) {
+  return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
+
+Result<sockaddr_un> Address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "socket path '" + path + "' must be 1 to " +
+                    std::to_string(sizeof addr.sun_path - 1) + " bytes long");
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
+}
+
+// Removes a leftover socket file nobody serves; refuses one that a live process serves.
+Status ClearStalePath(const std::string& path, const sockaddr_un& addr) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Ok();
+    return Fail(ErrorCode::kIoError, Errno("cannot stat", path));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                path + " exists and is not a socket; remove it or choose another ingest.socket");
+  }
+  UniqueFd probe(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return Fail(ErrorCode::kIoError, Errno("cannot probe", path));
+  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "socket " + path + " is served by another live process (another sluiced or a "
+                "syslog daemon?); stop it first or choose another ingest.socket");
+  }
+  if (errno != ECONNREFUSED) return Fail(ErrorCode::kIoError, Errno("cannot probe", path));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Fail(ErrorCode::kIoError, Errno("cannot remove stale socket", path));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
+  auto addr = Address(options.path);
+  if (!addr) return tl::unexpected(addr.error());
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Fail(ErrorCode::kIoError,
+                "cannot create directory " + parent.string() + ": " + ec.message());
+  }
+  SLUICE_RETURN_IF_ERROR(ClearStalePath(options.path, *addr));
+
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!options.group.empty()) {
+    struct group* gr = ::getgrnam(options.group.c_str());
+    if (gr == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "ingest.socket_group '" + options.group + "' is not a known group");
+    }
+    gid = gr->gr_gid;
+  }
+
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return Fail(ErrorCode::kIoError, Errno("cannot create socket for", options.path));
+  if (options.rcvbuf_kb > 0) {
+    int bytes = options.rcvbuf_kb * 1024;
+    // SO_RCVBUFFORCE passes net.core.rmem_max when we may (root); else the capped SO_RCVBUF.
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0) {
+      return Fail(ErrorCode::kIoError, Errno("cannot set SO_RCVBUF on", options.path));
+    }
+  }
+  // Nobody may connect between bind() and chmod(): bind with owner-only permissions.
+  mode_t old_mask = ::umask(0177);
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
+  ::umask(old_mask);
+  if (rc != 0) return Fail(ErrorCode::kIoError, Errno("cannot bind", options.path));
+  if (gid != static_cast<gid_t>(-1) && ::chown(options.path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot set the group of", options.path));
+  }
+  if (::chmod(options.path.c_str(), options.mode) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot chmod", options.path));
+  }
+  struct stat st{};
+  if (::stat(options.path.c_str(), &st) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot stat", options.path));
+  }
+  return DatagramSocket(std::move(fd), options.path, st.st_dev, st.st_ino);
+}
+
+DatagramSocket::~DatagramSocket() {
+  if (!fd_.valid()) return;
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
+    ::unlink(path_.c_str());
+  }
+}
+
+}  // namespace sluice::ingest

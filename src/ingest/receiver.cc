@@ -1,0 +1,103 @@
+#include "ingest/receiver.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace sluice::ingest {
+namespace {
+
+int64_t WallMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+}  // namespace
+
+Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
+                   size_t max_datagram_bytes)
+    : socket_fd_(socket_fd),
+      queue_(queue),
+      producer_(queue),
+      counters_(counters),
+      slot_bytes_(max_datagram_bytes),
+      scratch_(kBatch * max_datagram_bytes),
+      messages_(kBatch),
+      iovecs_(kBatch),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!wake_fd_.valid()) std::abort();
+  for (size_t i = 0; i < kBatch; ++i) {
+    iovecs_[i] = iovec{scratch_.data() + i * slot_bytes_, slot_bytes_};
+    messages_[i].msg_hdr = msghdr{};
+    messages_[i].msg_hdr.msg_iov = &iovecs_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+Receiver::~Receiver() { Stop(); }
+
+void Receiver::Stop() {
+  if (!stopping_.exchange(true)) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_.get(), &one, sizeof one);  // cannot fail: the counter is far from max
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Receiver::Run() {
+  pollfd fds[2] = {{socket_fd_, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
+  while (true) {
+    size_t n = ReadBatch();
+    bool stopping = stopping_.load(std::memory_order_relaxed);
+    if (n == kBatch && !stopping) continue;  // more is probably waiting
+    // The socket is drained. Hand the block over now if the pipeline is idle; if it is busy,
+    // keep filling the block so that blocks stay dense and the byte bound stays meaningful.
+    if (stopping || queue_.ApproxFullBlocks() == 0) PublishCurrent();
+    if (stopping) break;
+    if (n > 0) continue;
+    int ready = ::poll(fds, 2, current_ != nullptr ? kHoldMillis : -1);
+    if (ready == 0) PublishCurrent();  // nothing more came: do not hold rows back any longer
+  }
+  PublishCurrent();
+}
+
+size_t Receiver::ReadBatch() {
+  for (size_t i = 0; i < kBatch; ++i) messages_[i].msg_hdr.msg_flags = 0;
+  int n = ::recvmmsg(socket_fd_, messages_.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return 0;  // EAGAIN (empty), EINTR; both mean "poll and try again"
+  int64_t now_us = WallMicros();
+  uint64_t bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    const mmsghdr& m = messages_[static_cast<size_t>(i)];
+    bool truncated = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    Store(scratch_.data() + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
+    bytes += m.msg_len;
+  }
+  counters_.received.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);
+  if (pending_shed_ > 0) {
+    counters_.Shed(counters_.shed_queue_full, pending_shed_);
+    pending_shed_ = 0;
+  }
+  return static_cast<size_t>(n);
+}
+
+void Receiver::Store(const char* data, size_t size, bool truncated, int64_t now_us) {
+  if (current_ != nullptr && current_->Append(data, size, now_us, truncated)) return;
+  PublishCurrent();
+  current_ = producer_.TryAcquire();
+  if (current_ == nullptr || !current_->Append(data, size, now_us, truncated)) ++pending_shed_;
+}
+
+void Receiver::PublishCurrent() {
+  if (current_ == nullptr || current_->empty()) return;
+  producer_.Publish(current_);
+  current_ = nullptr;
+}
+
+}  // namespace sluice::ingest

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+#include "common/counters.h"
+#include "common/unique_fd.h"
+#include "ingest/datagram_queue.h"
+
+namespace sluice::ingest {
+
+// A thread reading one socket with recvmmsg() into the DatagramQueue. The loop takes no lock,
+// never allocates, touches no disk and no database: when the queue is full it reads and counts
+// the datagrams as shed, so the senders never wait on sluice. Counts received/bytes/shed.
+// Thread-safe: Stop() from any thread; the destructor stops and joins.
+// `socket_fd`, `queue` and `counters` must outlive this.
+class Receiver {
+ public:
+  static constexpr size_t kBatch = 64;    // datagrams per recvmmsg() call
+  static constexpr int kHoldMillis = 2;    // longest a partly filled block waits when idle
+
+  Receiver(int socket_fd, DatagramQueue& queue, Counters& counters, size_t max_datagram_bytes);
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // Stops reading after draining what the socket holds right now; returns when the thread
+  // has published its last block. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+  // Reads one recvmmsg() batch; returns the number of datagrams, 0 when the socket is empty.
+  size_t ReadBatch();
+  void Store(const char* data, size_t size, bool truncated, int64_t now_us);
+  void PublishCurrent();
+
+  int socket_fd_;
+  DatagramQueue& queue_;
+  DatagramQueue::Producer producer_;
+  Counters& counters_;
+  size_t slot_bytes_;
+  std::vector<char> scratch_;
+  std::vector<mmsghdr> messages_;
+  std::vector<iovec> iovecs_;
+  DatagramBlock* current_ = nullptr;
+  uint64_t pending_shed_ = 0;
+  UniqueFd wake_fd_;  // eventfd: written by Stop() to end poll()
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;  // last: started when everything above is ready
+};
+
+}  // namespace sluice::ingest

@@ -1,0 +1,44 @@
+#include "pipeline/batcher.h"
+
+#include <utility>
+
+#include "pipeline/copy_encoder.h"
+
+namespace sluice::pipeline {
+
+Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base,
+                 Emit emit)
+    : max_rows_(max_rows), max_age_(max_age), next_id_(id_base), emit_(std::move(emit)) {}
+
+void Batcher::Add(const parse::EventRow& row, Clock::time_point now) {
+  if (!open_) {
+    open_.emplace();
+    open_->id = next_id_++;
+    open_->copy_data.reserve(max_rows_ * 320 + 32);
+    CopyEncoder::AppendHeader(open_->copy_data);
+    opened_at_ = now;
+  }
+  CopyEncoder::AppendRow(open_->copy_data, row, static_cast<int64_t>(open_->id));
+  ++open_->rows;
+  if (row.malformed) ++open_->malformed;
+  if (open_->rows >= max_rows_) Flush();
+}
+
+void Batcher::Tick(Clock::time_point now) {
+  if (open_ && now - opened_at_ >= max_age_) Flush();
+}
+
+void Batcher::Flush() {
+  if (!open_) return;
+  CopyEncoder::AppendTrailer(open_->copy_data);
+  Batch batch = std::move(*open_);
+  open_.reset();
+  emit_(std::move(batch));
+}
+
+std::optional<Batcher::Clock::time_point> Batcher::deadline() const {
+  if (!open_) return std::nullopt;
+  return opened_at_ + max_age_;
+}
+
+}  // namespace sluice::pipeline

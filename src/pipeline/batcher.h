@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "parse/event_row.h"
+#include "pipeline/batch.h"
+
+namespace sluice::pipeline {
+
+// Groups rows into Batches of `max_rows` rows or `max_age`, whichever comes first, and hands
+// each finished batch to `emit`. Batch ids are `id_base + sequence`, unique for this instance.
+// Not thread-safe: owned by the pipeline thread.
+class Batcher {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Emit = std::function<void(Batch&&)>;
+
+  Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit);
+
+  // Encodes `row` into the open batch, opening one if needed; emits it when full.
+  void Add(const parse::EventRow& row, Clock::time_point now);
+  // Emits the open batch if it is older than max_age.
+  void Tick(Clock::time_point now);
+  // Emits the open batch, if any.
+  void Flush();
+  // When the open batch falls due, or nullopt if none is open.
+  std::optional<Clock::time_point> deadline() const;
+
+ private:
+  size_t max_rows_;
+  std::chrono::milliseconds max_age_;
+  uint64_t next_id_;
+  Emit emit_;
+  std::optional<Batch> open_;
+  Clock::time_point opened_at_;
+};
+
+}  // namespace sluice::pipeline

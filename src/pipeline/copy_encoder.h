@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "parse/event_row.h"
+
+namespace sluice::pipeline {
+
+// The column list of sluice.events in the order CopyEncoder writes them.
+inline constexpr std::string_view kEventColumns =
+    "received_at, logged_at, host, program, pid, mta, stage, is_reject, client_ip, client_name, "
+    "helo, sender, recipient, smtp_code, dsn, reason, rbl, raw, malformed, batch_id";
+
+// Appends rows of sluice.events to a buffer in PostgreSQL's binary COPY format
+// (https://www.postgresql.org/docs/15/sql-copy.html, "Binary Format").
+// Not thread-safe: owned by one thread.
+class CopyEncoder {
+ public:
+  // Writes the 19-byte COPY header to `out`.
+  static void AppendHeader(std::string& out);
+  // Writes one tuple. Text fields must be valid UTF-8 without NUL (see parse/raw_text.h);
+  // a client_ip that is not an IP address is written as NULL.
+  static void AppendRow(std::string& out, const parse::EventRow& row, int64_t batch_id);
+  // Writes the end-of-data marker.
+  static void AppendTrailer(std::string& out);
+};
+
+}  // namespace sluice::pipeline

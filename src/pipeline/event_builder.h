@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include "ingest/datagram_block.h"
+#include "parse/event_row.h"
+#include "parse/syslog_frame.h"
+
+namespace sluice::pipeline {
+
+// Turns a received datagram into a sluice.events row: header fields from the syslog frame,
+// the line itself as `raw`. A datagram that is empty, truncated, not UTF-8 or holds a NUL is
+// malformed: it keeps only received_at and its escaped bytes as `raw`.
+// Not thread-safe: owned by the pipeline thread; the returned row points into the datagram
+// and into this builder, valid until the next Build().
+class EventBuilder {
+ public:
+  // Refreshes the clock used to resolve year-less timestamps; call about once a second.
+  void SetNow(int64_t now_us) { resolver_.SetNow(now_us); }
+  parse::EventRow Build(const ingest::Datagram& datagram);
+
+ private:
+  parse::TimestampResolver resolver_;
+  std::string escaped_;
+};
+
+}  // namespace sluice::pipeline

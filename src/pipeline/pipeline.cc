@@ -1,0 +1,74 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <time.h>
+
+namespace sluice::pipeline {
+namespace {
+
+constexpr std::chrono::milliseconds kIdleWait{50};
+
+int64_t WallMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options,
+                   Submit submit)
+    : queue_(queue),
+      counters_(counters),
+      submit_(std::move(submit)),
+      batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
+               [this](Batch&& batch) {
+                 uint32_t rows = batch.rows;
+                 if (!submit_(std::move(batch))) counters_.Shed(counters_.shed_memory_full, rows);
+               }),
+      thread_([this] { Run(); }) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Stop() {
+  stopping_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+void Pipeline::Run() {
+  using Clock = Batcher::Clock;
+  builder_.SetNow(WallMicros());
+  Clock::time_point last_clock_refresh = Clock::now();
+  while (true) {
+    // Read the flag before the last dequeue, so nothing published before Stop() is missed.
+    bool stopping = stopping_.load(std::memory_order_acquire);
+    Clock::time_point now = Clock::now();
+    if (now - last_clock_refresh >= std::chrono::seconds(1)) {
+      builder_.SetNow(WallMicros());
+      last_clock_refresh = now;
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(kIdleWait);
+    if (auto deadline = batcher_.deadline()) {
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now),
+                        std::chrono::microseconds(0), wait);
+    }
+    ingest::DatagramBlock* block = stopping ? queue_.TryFull() : queue_.WaitFull(wait);
+    if (block != nullptr) {
+      Process(*block);
+      queue_.Release(block);
+    } else if (stopping) {
+      break;
+    }
+    batcher_.Tick(Clock::now());
+  }
+  batcher_.Flush();
+}
+
+void Pipeline::Process(const ingest::DatagramBlock& block) {
+  Batcher::Clock::time_point now = Batcher::Clock::now();
+  block.ForEach([&](const ingest::Datagram& datagram) {
+    batcher_.Add(builder_.Build(datagram), now);
+  });
+}
+
+}  // namespace sluice::pipeline

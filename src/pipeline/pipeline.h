@@ -1,0 +1,53 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "common/counters.h"
+#include "ingest/datagram_queue.h"
+#include "pipeline/batch.h"
+#include "pipeline/batcher.h"
+#include "pipeline/event_builder.h"
+
+namespace sluice::pipeline {
+
+// The thread between the ingest queue and the sink: takes blocks of datagrams, builds rows,
+// batches them and submits each batch. `submit` returns false when the sink has no room; the
+// batch's rows are then counted as shed (memory_full), never retried.
+// Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
+class Pipeline {
+ public:
+  using Submit = std::function<bool(Batch&&)>;
+
+  struct Options {
+    size_t batch_rows = 5000;
+    std::chrono::milliseconds batch_ms{200};
+    uint64_t batch_id_base = 0;
+  };
+
+  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options,
+           Submit submit);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // REQUIRES: every receiver has stopped. Processes what is still queued, submits the last
+  // batch and joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+  void Process(const ingest::DatagramBlock& block);
+
+  ingest::DatagramQueue& queue_;
+  Counters& counters_;
+  Submit submit_;
+  EventBuilder builder_;
+  Batcher batcher_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;  // last: started when everything above is ready
+};
+
+}  // namespace sluice::pipeline

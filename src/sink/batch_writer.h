@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "pipeline/batch.h"
+#include "sink/pg_connection.h"
+
+namespace sluice::sink {
+
+// What happened to a batch that Write() accepted.
+enum class WriteOutcome { kCommitted, kAlreadyCommitted };
+
+// Loads batches into sluice.events over one connection, each in one transaction with its
+// ledger row in sluice.batches, so a batch retried after an unknown outcome (say the
+// connection broke during COMMIT) is skipped instead of written twice.
+// Not thread-safe: owned by one writer thread.
+class BatchWriter {
+ public:
+  // `conn` must be connected; `instance_id` names this sluiced in the ledger.
+  BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& instance_id);
+
+  // kUnavailable: retry later (the transaction was rolled back or the connection is gone).
+  // kRejected: the database refused the content; retrying the same batch will not help.
+  Result<WriteOutcome> Write(const pipeline::Batch& batch);
+
+  PgConnection& connection() { return *conn_; }
+
+ private:
+  std::unique_ptr<PgConnection> conn_;
+  std::string ledger_insert_prefix_;  // "BEGIN; INSERT INTO sluice.batches ... VALUES ('id', "
+};
+
+}  // namespace sluice::sink

@@ -1,0 +1,148 @@
+#include "sink/migrations.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace sluice::sink {
+namespace {
+
+// Key of the advisory lock that serialises migrations ("sluice" in ASCII).
+constexpr std::string_view kLockKey = "x'736c75696365'::bigint";
+
+// Migration N takes the schema from version N-1 to N. Never edit a released step: add one.
+constexpr std::array<std::string_view, kSchemaVersion> kSteps = {
+    // 1: events (partitioned by day), the batch ledger, partition upkeep.
+    R"sql(
+CREATE TABLE sluice.events (
+  received_at timestamptz NOT NULL,
+  logged_at   timestamptz,
+  host        text,
+  program     text,
+  pid         integer,
+  mta         text,
+  stage       text,
+  is_reject   boolean,
+  client_ip   inet,
+  client_name text,
+  helo        text,
+  sender      text,
+  recipient   text,
+  smtp_code   smallint,
+  dsn         text,
+  reason      text,
+  rbl         text,
+  raw         text NOT NULL,
+  malformed   boolean NOT NULL DEFAULT false,
+  batch_id    bigint NOT NULL
+) PARTITION BY RANGE (received_at);
+COMMENT ON COLUMN sluice.events.malformed IS
+  'the datagram was empty, truncated, not UTF-8 or held NUL bytes; raw holds it escaped';
+CREATE TABLE sluice.events_default PARTITION OF sluice.events DEFAULT;
+
+CREATE TABLE sluice.batches (
+  instance_id  text NOT NULL,
+  batch_id     bigint NOT NULL,
+  rows         integer NOT NULL,
+  events       bigint NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (instance_id, batch_id)
+);
+
+CREATE FUNCTION sluice.ensure_partitions(days_ahead integer) RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  today date := (now() AT TIME ZONE 'UTC')::date;
+  day date;
+  created integer := 0;
+  name text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(x'736c75696366'::bigint);
+  FOR i IN -1..days_ahead LOOP
+    day := today + i;
+    name := 'events_' || to_char(day, 'YYYYMMDD');
+    IF to_regclass('sluice.' || name) IS NULL THEN
+      BEGIN
+        EXECUTE format(
+          'CREATE TABLE sluice.%I PARTITION OF sluice.events FOR VALUES FROM (%L) TO (%L)',
+          name, day::text || ' 00:00:00+00', (day + 1)::text || ' 00:00:00+00');
+        created := created + 1;
+      EXCEPTION WHEN check_violation THEN
+        -- rows for that day already sit in events_default: leave them there
+        RAISE WARNING 'sluice: partition % not created: rows for that day are in events_default', name;
+      END;
+    END IF;
+  END LOOP;
+  RETURN created;
+END
+$fn$;
+)sql",
+};
+
+}  // namespace
+
+Result<int> SchemaVersion(PgConnection& conn) {
+  auto exists = conn.ExecScalar("SELECT to_regclass('sluice.schema_version') IS NOT NULL");
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists != "t") return 0;
+  auto version = conn.ExecScalar("SELECT coalesce(max(version), 0) FROM sluice.schema_version");
+  if (!version) return tl::unexpected(version.error());
+  return std::stoi(*version);
+}
+
+Result<MigrationOutcome> Migrate(PgConnection& conn) {
+  SLUICE_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+  auto rollback_with = [&](Error error) -> Result<MigrationOutcome> {
+    (void)conn.Exec("ROLLBACK");  // the error being returned matters more than this one
+    return tl::unexpected(std::move(error));
+  };
+  Status locked = conn.Exec("SELECT pg_advisory_xact_lock(" + std::string(kLockKey) + ")");
+  if (!locked) return rollback_with(locked.error());
+  Status base = conn.Exec(
+      "CREATE SCHEMA IF NOT EXISTS sluice;"
+      "CREATE TABLE IF NOT EXISTS sluice.schema_version ("
+      "  version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+  if (!base) return rollback_with(base.error());
+  auto from = SchemaVersion(conn);
+  if (!from) return rollback_with(from.error());
+  if (*from > kSchemaVersion) {
+    return rollback_with(Error(ErrorCode::kInvalidArgument,
+                               "the database schema is at version " + std::to_string(*from) +
+                                   ", newer than this sluice (" + std::to_string(kSchemaVersion) +
+                                   "); upgrade sluice"));
+  }
+  for (int version = *from + 1; version <= kSchemaVersion; ++version) {
+    Status step = conn.Exec(kSteps[static_cast<size_t>(version - 1)]);
+    if (!step) return rollback_with(step.error());
+    Status record = conn.Exec("INSERT INTO sluice.schema_version (version) VALUES (" +
+                              std::to_string(version) + ")");
+    if (!record) return rollback_with(record.error());
+  }
+  SLUICE_RETURN_IF_ERROR(conn.Exec("COMMIT"));
+  return MigrationOutcome{*from, kSchemaVersion};
+}
+
+Status CheckSchemaVersion(PgConnection& conn) {
+  auto version = SchemaVersion(conn);
+  if (!version) return tl::unexpected(version.error());
+  if (*version == kSchemaVersion) return Ok();
+  if (*version < kSchemaVersion) {
+    return Fail(ErrorCode::kInvalidArgument,
+                *version == 0 ? "the database has no sluice schema; run 'sluice migrate --config "
+                                "FILE' first"
+                              : "the database schema is at version " + std::to_string(*version) +
+                                    ", older than this sluice (" +
+                                    std::to_string(kSchemaVersion) +
+                                    "); run 'sluice migrate --config FILE'");
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              "the database schema is at version " + std::to_string(*version) +
+                  ", newer than this sluice (" + std::to_string(kSchemaVersion) +
+                  "); upgrade sluice, or run the sluice that migrated it");
+}
+
+Status EnsurePartitions(PgConnection& conn, int days_ahead) {
+  return conn.Exec("SELECT sluice.ensure_partitions(" + std::to_string(days_ahead) + ")");
+}
+
+}  // namespace sluice::sink

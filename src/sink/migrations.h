@@ -1,0 +1,33 @@
+#pragma once
+
+#include "common/status.h"
+#include "sink/pg_connection.h"
+
+namespace sluice::sink {
+
+// The schema version this build writes to and migrates up to.
+inline constexpr int kSchemaVersion = 1;
+
+// What Migrate() did.
+struct MigrationOutcome {
+  int from_version;  // 0 when schema sluice did not exist
+  int to_version;
+};
+
+// Creates or upgrades schema `sluice` to kSchemaVersion in one transaction, serialised
+// against concurrent runs by an advisory lock. Idempotent. A database already at a newer
+// version is refused with kInvalidArgument.
+Result<MigrationOutcome> Migrate(PgConnection& conn);
+
+// The schema version found in the database: 0 when there is none.
+Result<int> SchemaVersion(PgConnection& conn);
+
+// kInvalidArgument with a message telling the operator what to do, unless the database holds
+// exactly kSchemaVersion.
+Status CheckSchemaVersion(PgConnection& conn);
+
+// Creates the daily partitions of sluice.events from yesterday to `days_ahead` days ahead
+// (UTC days). Safe to run concurrently and repeatedly.
+Status EnsurePartitions(PgConnection& conn, int days_ahead);
+
+}  // namespace sluice::sink

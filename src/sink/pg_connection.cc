@@ -1,0 +1,116 @@
+#include "sink/pg_connection.h"
+
+#include <array>
+#include <cstring>
+
+#include "common/logging.h"
+
+namespace sluice::sink {
+namespace {
+
+std::string Trimmed(const char* message) {
+  std::string s = message != nullptr ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// SQLSTATE classes after which the same statement may succeed later.
+bool IsTransient(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") ||  // connection exception
+         sqlstate.starts_with("53") ||  // insufficient resources (too many connections, disk)
+         sqlstate.starts_with("57") ||  // operator intervention (shutdown, cancel)
+         sqlstate.starts_with("40") ||  // transaction rollback (deadlock, serialization)
+         sqlstate == "55P03";           // lock not available
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+}  // namespace
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
+                                                            const std::string& application_name) {
+  // Later keywords override earlier ones, so the user's conninfo (expanded from "dbname")
+  // overrides our defaults.
+  std::array<const char*, 4> keys = {"fallback_application_name", "connect_timeout", "dbname",
+                                     nullptr};
+  std::array<const char*, 4> values = {application_name.c_str(), "5", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return Fail(ErrorCode::kUnavailable, "out of memory for a connection");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = "cannot connect to PostgreSQL: " + Trimmed(PQerrorMessage(conn));
+    PQfinish(conn);
+    return Fail(ErrorCode::kUnavailable, message);
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+}
+
+PgConnection::PgConnection(PGconn* conn) : conn_(conn), cancel_(PQgetCancel(conn)) {
+  // Server notices ("relation already exists, skipping") are not the operator's business.
+  PQsetNoticeProcessor(conn_, [](void*, const char* message) { Log(LogLevel::kDebug, Trimmed(message)); }, nullptr);
+}
+
+PgConnection::~PgConnection() {
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
+  PQfinish(conn_);
+}
+
+bool PgConnection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+void PgConnection::Cancel() {
+  if (cancel_ == nullptr) return;
+  std::array<char, 256> error{};
+  // A failed cancel leaves the statement running; the caller's deadline handles that.
+  (void)PQcancel(cancel_, error.data(), static_cast<int>(error.size()));
+}
+
+Error PgConnection::ResultError(PGresult* result, std::string_view what) {
+  const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = std::string(what) + ": " +
+                        Trimmed(result != nullptr ? PQresultErrorMessage(result)
+                                                  : PQerrorMessage(conn_));
+  if (message.size() == what.size() + 2) message += Trimmed(PQerrorMessage(conn_));
+  bool transient = !ok() || sqlstate == nullptr || IsTransient(sqlstate);
+  if (sqlstate != nullptr) message += " [SQLSTATE " + std::string(sqlstate) + "]";
+  return Error(transient ? ErrorCode::kUnavailable : ErrorCode::kRejected, message);
+}
+
+Result<std::string> PgConnection::ExecScalar(std::string_view sql) {
+  std::string query(sql);
+  ResultPtr result(PQexec(conn_, query.c_str()));
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK) return std::string();
+  if (status != PGRES_TUPLES_OK) return tl::unexpected(ResultError(result.get(), "query failed"));
+  if (PQntuples(result.get()) == 0 || PQnfields(result.get()) == 0) return std::string();
+  return std::string(PQgetvalue(result.get(), 0, 0));
+}
+
+Status PgConnection::Exec(std::string_view sql) {
+  auto result = ExecScalar(sql);
+  if (!result) return tl::unexpected(result.error());
+  return Ok();
+}
+
+Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  std::string query(copy_sql);
+  ResultPtr start(PQexec(conn_, query.c_str()));
+  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
+    return tl::unexpected(ResultError(start.get(), "COPY failed to start"));
+  }
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
+      PQputCopyEnd(conn_, nullptr) != 1) {
+    return Fail(ErrorCode::kUnavailable, "COPY failed: " + Trimmed(PQerrorMessage(conn_)));
+  }
+  Status status = Ok();
+  while (PGresult* raw = PQgetResult(conn_)) {
+    ResultPtr result(raw);
+    if (status && PQresultStatus(raw) != PGRES_COMMAND_OK) {
+      status = tl::unexpected(ResultError(raw, "COPY failed"));
+    }
+  }
+  return status;
+}
+
+}  // namespace sluice::sink

@@ -4,18 +4,30 @@
 
 namespace sluice::pipeline {
 
+namespace {
+
+// Drops the record terminators some senders add: one NUL (Python's SysLogHandler, glibc's
+// SOCK_STREAM fallback), then line ends (rsyslog omuxsock templates, hand-written clients).
+std::string_view WithoutTerminator(std::string_view payload) {
+  if (payload.ends_with('\0')) payload.remove_suffix(1);
+  while (payload.ends_with('\n') || payload.ends_with('\r')) payload.remove_suffix(1);
+  return payload;
+}
+
+}  // namespace
+
 parse::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
   parse::EventRow row;
   row.received_at_us = datagram.received_at_us;
-  if (datagram.truncated || datagram.payload.empty() ||
-      !parse::IsStorableText(datagram.payload)) {
+  std::string_view payload = WithoutTerminator(datagram.payload);
+  if (datagram.truncated || payload.empty() || !parse::IsStorableText(payload)) {
     escaped_ = parse::EscapeRaw(datagram.payload);
     row.raw = escaped_;
     row.malformed = true;
     return row;
   }
-  row.raw = datagram.payload;
-  if (auto frame = parse::ParseSyslogFrame(datagram.payload, resolver_)) {
+  row.raw = payload;
+  if (auto frame = parse::ParseSyslogFrame(payload, resolver_)) {
     row.logged_at_us = frame->logged_at_us;
     row.host = frame->host;
     row.program = frame->program;

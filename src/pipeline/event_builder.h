@@ -9,8 +9,9 @@
 namespace sluice::pipeline {
 
 // Turns a received datagram into a sluice.events row: header fields from the syslog frame,
-// the line itself as `raw`. A datagram that is empty, truncated, not UTF-8 or holds a NUL is
-// malformed: it keeps only received_at and its escaped bytes as `raw`.
+// the line itself, without a trailing NUL or line end, as `raw`. A datagram that is empty,
+// truncated, not UTF-8 or holds a NUL elsewhere is malformed: it keeps only received_at and
+// all its bytes, escaped, as `raw`.
 // Not thread-safe: owned by the pipeline thread; the returned row points into the datagram
 // and into this builder, valid until the next Build().
 class EventBuilder {

@@ -1,0 +1,135 @@
+#include "config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::config {
+namespace {
+
+Result<Settings> Parse(std::string_view text) { return ParseConfig(text, "/etc/sluice.toml"); }
+
+std::string ErrorOf(std::string_view text) {
+  auto settings = Parse(text);
+  EXPECT_FALSE(settings) << text;
+  if (settings) return "";
+  EXPECT_EQ(settings.error().code(), ErrorCode::kInvalidArgument);
+  return settings.error().message();
+}
+
+TEST(ConfigLoaderTest, MinimalFileTakesEveryDefault) {
+  auto settings = Parse("[database]\nconninfo = \"\"\n");
+  ASSERT_TRUE(settings) << settings.error().message();
+  EXPECT_EQ(settings->ingest.socket, "/run/sluice/sluice.sock");
+  EXPECT_EQ(settings->ingest.socket_mode, 0660u);
+  EXPECT_EQ(settings->database.writers, 2);
+  EXPECT_EQ(settings->database.batch_ms, std::chrono::milliseconds(200));
+  EXPECT_EQ(settings->spool.memory_mb, 256u);
+}
+
+TEST(ConfigLoaderTest, ReadsEveryKindOfValue) {
+  auto settings = Parse(R"(
+[ingest]
+socket = "/tmp/x.sock"
+socket_mode = "0620"
+receivers = 2
+queue_mb = 8
+[database]
+conninfo = "host=/tmp dbname=mail"
+writers = 4
+batch_rows = 100
+batch_ms = 25
+[log]
+level = "warn"
+)");
+  ASSERT_TRUE(settings) << settings.error().message();
+  EXPECT_EQ(settings->ingest.socket, "/tmp/x.sock");
+  EXPECT_EQ(settings->ingest.socket_mode, 0620u);
+  EXPECT_EQ(settings->ingest.receivers, 2);
+  EXPECT_EQ(settings->ingest.queue_mb, 8u);
+  EXPECT_EQ(settings->database.conninfo, "host=/tmp dbname=mail");
+  EXPECT_EQ(settings->database.writers, 4);
+  EXPECT_EQ(settings->database.batch_rows, 100u);
+  EXPECT_EQ(settings->database.batch_ms, std::chrono::milliseconds(25));
+  EXPECT_EQ(settings->log.level, "warn");
+}
+
+TEST(ConfigLoaderTest, UnknownKeyNamesFileLineAndKey) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\nwriterz = 3\n"),
+            "/etc/sluice.toml:3: key 'database.writerz': unknown key");
+}
+
+TEST(ConfigLoaderTest, UnknownTableIsRefused) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\n[ingets]\nsocket = \"x\"\n"),
+            "/etc/sluice.toml:3: key 'ingets': unknown key");
+}
+
+TEST(ConfigLoaderTest, WrongTypeNamesFileLineAndKey) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\nwriters = \"two\"\n"),
+            "/etc/sluice.toml:3: key 'database.writers': expected an integer");
+}
+
+TEST(ConfigLoaderTest, OutOfRangeIsRefused) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\nwriters = 0\n"),
+            "/etc/sluice.toml:3: key 'database.writers': must be between 1 and 64, got 0");
+}
+
+TEST(ConfigLoaderTest, BadSocketModeIsRefused) {
+  EXPECT_EQ(ErrorOf("[ingest]\nsocket_mode = \"rw-rw----\"\n[database]\nconninfo = \"\"\n"),
+            "/etc/sluice.toml:2: key 'ingest.socket_mode': expected an octal string such as "
+            "\"0660\", got \"rw-rw----\"");
+  EXPECT_NE(ErrorOf("[ingest]\nsocket_mode = 660\n[database]\nconninfo = \"\"\n")
+                .find(":2: key 'ingest.socket_mode'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[ingest]\nsocket_mode = \"0460\"\n[database]\nconninfo = \"\"\n")
+                .find("owner must be able to write"),
+            std::string::npos);
+}
+
+TEST(ConfigLoaderTest, MissingConninfoNamesTheDatabaseTable) {
+  EXPECT_EQ(ErrorOf("[ingest]\nsocket = \"/tmp/s\"\n\n[database]\nwriters = 2\n"),
+            "/etc/sluice.toml:4: key 'database.conninfo': missing; set it to a libpq conninfo "
+            "string (\"\" uses the PG* environment variables)");
+  EXPECT_EQ(ErrorOf("").rfind("/etc/sluice.toml:1: key 'database.conninfo': missing", 0), 0u);
+}
+
+TEST(ConfigLoaderTest, TomlSyntaxErrorNamesTheLine) {
+  std::string error = ErrorOf("[database]\nconninfo = \"\"\nwriters = = 2\n");
+  EXPECT_EQ(error.rfind("/etc/sluice.toml:3: invalid TOML", 0), 0u) << error;
+}
+
+TEST(ConfigLoaderTest, BackoffMaxBelowMinIsRefused) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\nbackoff_min_ms = 500\nbackoff_max_ms = 100\n"),
+            "/etc/sluice.toml:4: key 'database.backoff_max_ms': must not be below "
+            "backoff_min_ms");
+}
+
+TEST(ConfigLoaderTest, MissingFileIsAClearError) {
+  auto settings = LoadConfig("/nonexistent/sluice.toml");
+  ASSERT_FALSE(settings);
+  EXPECT_EQ(settings.error().message(), "/nonexistent/sluice.toml:0: cannot read the config file");
+}
+
+TEST(ConfigLoaderTest, ShippedConfigLoads) {
+  auto settings = LoadConfig(SLUICE_SOURCE_DIR "/conf/sluice.toml");
+  ASSERT_TRUE(settings) << settings.error().message();
+  // The shipped file documents the defaults: loading it must change nothing but conninfo.
+  Settings defaults;
+  EXPECT_EQ(settings->ingest.socket, defaults.ingest.socket);
+  EXPECT_EQ(settings->ingest.socket_mode, defaults.ingest.socket_mode);
+  EXPECT_EQ(settings->ingest.socket_group, defaults.ingest.socket_group);
+  EXPECT_EQ(settings->ingest.receivers, defaults.ingest.receivers);
+  EXPECT_EQ(settings->ingest.queue_mb, defaults.ingest.queue_mb);
+  EXPECT_EQ(settings->ingest.max_datagram_bytes, defaults.ingest.max_datagram_bytes);
+  EXPECT_EQ(settings->ingest.rcvbuf_kb, defaults.ingest.rcvbuf_kb);
+  EXPECT_EQ(settings->database.writers, defaults.database.writers);
+  EXPECT_EQ(settings->database.batch_rows, defaults.database.batch_rows);
+  EXPECT_EQ(settings->database.batch_ms, defaults.database.batch_ms);
+  EXPECT_EQ(settings->database.shutdown_timeout_ms, defaults.database.shutdown_timeout_ms);
+  EXPECT_EQ(settings->database.backoff_min_ms, defaults.database.backoff_min_ms);
+  EXPECT_EQ(settings->database.backoff_max_ms, defaults.database.backoff_max_ms);
+  EXPECT_EQ(settings->database.partitions_ahead_days, defaults.database.partitions_ahead_days);
+  EXPECT_EQ(settings->spool.memory_mb, defaults.spool.memory_mb);
+  EXPECT_EQ(settings->log.level, defaults.log.level);
+}
+
+}  // namespace
+}  // namespace sluice::config

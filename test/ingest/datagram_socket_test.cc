@@ -1,0 +1,77 @@
+#include "ingest/datagram_socket.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace sluice::ingest {
+namespace {
+
+using testing::TempDir;
+
+TEST(DatagramSocketTest, BindsWithTheConfiguredMode) {
+  TempDir dir;
+  auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0620, "", 0});
+  ASSERT_TRUE(socket) << socket.error().message();
+  struct stat st{};
+  ASSERT_EQ(::stat(dir.File("s.sock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0620u);
+}
+
+TEST(DatagramSocketTest, ReplacesAStaleSocketFile) {
+  TempDir dir;
+  { auto first = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0}); ASSERT_TRUE(first); }
+  // Leave a socket file behind with nobody serving it, as after kill -9.
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = dir.File("s.sock");
+  path.copy(addr.sun_path, path.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+  auto socket = DatagramSocket::Bind({path, 0660, "", 0});
+  EXPECT_TRUE(socket) << socket.error().message();
+}
+
+TEST(DatagramSocketTest, RefusesASocketServedByALiveProcess) {
+  TempDir dir;
+  auto first = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0});
+  ASSERT_TRUE(first);
+  auto second = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(second.error().message().find("served by another live process"), std::string::npos);
+}
+
+TEST(DatagramSocketTest, RefusesAPathThatIsNotASocket) {
+  TempDir dir;
+  std::ofstream(dir.File("file")) << "x";
+  auto socket = DatagramSocket::Bind({dir.File("file"), 0660, "", 0});
+  ASSERT_FALSE(socket);
+  EXPECT_NE(socket.error().message().find("is not a socket"), std::string::npos);
+}
+
+TEST(DatagramSocketTest, RefusesAnUnknownGroupAndATooLongPath) {
+  TempDir dir;
+  auto group = DatagramSocket::Bind({dir.File("s.sock"), 0660, "no-such-group-sluice", 0});
+  ASSERT_FALSE(group);
+  EXPECT_NE(group.error().message().find("not a known group"), std::string::npos);
+  auto longpath = DatagramSocket::Bind({dir.File(std::string(120, 'x')), 0660, "", 0});
+  ASSERT_FALSE(longpath);
+}
+
+TEST(DatagramSocketTest, UnlinksItsPathOnDestruction) {
+  TempDir dir;
+  { auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0}); ASSERT_TRUE(socket); }
+  struct stat st{};
+  EXPECT_NE(::stat(dir.File("s.sock").c_str(), &st), 0);
+}
+
+}  // namespace
+}  // namespace sluice::ingest

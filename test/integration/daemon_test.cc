@@ -1,0 +1,240 @@
+// sluiced end to end: real socket, real clients (logger, Python's SysLogHandler, sluice-flood),
+// real PostgreSQL.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "support/daemon_harness.h"
+#include "support/pg_sandbox.h"
+#include "support/process.h"
+
+namespace sluice {
+namespace {
+
+using namespace std::string_literals;
+using testing::DaemonHarness;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::SharedPgSandbox;
+using testing::SummaryValue;
+using testing::WaitUntil;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pg().started()) << pg().start_output();
+    pg().Migrate();
+    pg().Query("TRUNCATE sluice.events, sluice.batches");
+  }
+  static testing::PgSandbox& pg() { return SharedPgSandbox(); }
+  static long long Rows(const std::string& where = "true") {
+    return std::stoll(pg().Query("SELECT count(*) FROM sluice.events WHERE " + where));
+  }
+  // Size of the big tests; the sanitizer runs use a smaller one (SLUICE_TEST_DATAGRAMS).
+  static long long Scale(long long normal) {
+    const char* env = std::getenv("SLUICE_TEST_DATAGRAMS");
+    return env != nullptr ? std::min(normal, std::atoll(env)) : normal;
+  }
+};
+
+TEST_F(DaemonTest, RealClientsArriveWithTheirHeaderFields) {
+  DaemonHarness daemon(pg());
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  const std::string& sock = daemon.socket_path();
+  ASSERT_EQ(RunProcess({"logger", "-u", sock, "--rfc3164", "-t", "postfix/smtpd", "-i",
+                        "via rfc3164"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({"logger", "-u", sock, "--rfc5424", "-t", "postfix/smtpd", "-i",
+                        "via rfc5424"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({"logger", "-u", sock, "-t", "exim", "-i", "via local"}).exit_code, 0);
+  ProcessResult py = RunProcess(
+      {"python3", "-c",
+       "import logging, logging.handlers, sys\n"
+       "h = logging.handlers.SysLogHandler(address=sys.argv[1], "
+       "facility=logging.handlers.SysLogHandler.LOG_MAIL)\n"
+       "h.setFormatter(logging.Formatter('sendmail[4242]: %(message)s'))\n"
+       "log = logging.getLogger('t'); log.addHandler(h); log.warning('via python')\n",
+       sock});
+  ASSERT_EQ(py.exit_code, 0) << py.output;
+  ASSERT_TRUE(WaitUntil([&] { return Rows() == 4; }, std::chrono::seconds(30)));
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+
+  std::string host = pg().Query("SELECT host FROM sluice.events WHERE raw LIKE '%via rfc3164'");
+  EXPECT_FALSE(host.empty());
+  EXPECT_EQ(pg().Query("SELECT program || ' ' || (pid > 0) || ' ' || "
+                       "(abs(extract(epoch FROM logged_at - received_at)) < 120) "
+                       "FROM sluice.events WHERE raw LIKE '%via rfc3164'"),
+            "postfix/smtpd true true");
+  EXPECT_EQ(pg().Query("SELECT host || ' ' || program || ' ' || (pid > 0) || ' ' || "
+                       "(abs(extract(epoch FROM logged_at - received_at)) < 120) "
+                       "FROM sluice.events WHERE raw LIKE '%via rfc5424'"),
+            host + " postfix/smtpd true true");
+  EXPECT_EQ(pg().Query("SELECT coalesce(host, '-') || ' ' || program "
+                       "FROM sluice.events WHERE raw LIKE '%via local'"),
+            "- exim");
+  EXPECT_EQ(pg().Query("SELECT program || ' ' || pid || ' ' || left(raw, 4) "
+                       "FROM sluice.events WHERE raw LIKE '%via python%'"),
+            "sendmail 4242 <20>");
+  EXPECT_EQ(SummaryValue(stopped.output, "received"), 4);
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 4);
+}
+
+TEST_F(DaemonTest, MillionLoggerDatagramsBecomeAMillionRowsThroughTheConfiguredWriters) {
+  const long long count = Scale(1'000'000);
+  DaemonHarness daemon(pg(), {{"database.writers", "2"},
+                              {"database.batch_ms", "200"},
+                              {"ingest.queue_mb", "256"},
+                              {"spool.memory_mb", "1024"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  std::string lines = daemon.dir().File("lines.txt");
+  {
+    std::ofstream out(lines);
+    for (long long i = 0; i < count; ++i) {
+      out << "NOQUEUE: reject: RCPT from unknown[198.18." << (i >> 8 & 255) << "." << (i & 255)
+          << "]: 554 5.7.1 Service unavailable; Client host [198.18." << (i >> 8 & 255) << "."
+          << (i & 255) << "] blocked using zen.spamhaus.org; from=<s" << i
+          << "@example.net> to=<u@example.org> proto=ESMTP helo=<x>\n";
+    }
+  }
+  std::atomic<bool> sending{true};
+  std::atomic<int> peak{0};
+  std::thread sampler([&] {
+    while (sending.load()) {
+      std::string n = pg().Query(
+          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluiced'");
+      if (!n.empty()) peak = std::max(peak.load(), std::stoi(n));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  ProcessResult logger = RunProcess(
+      {"logger", "-u", daemon.socket_path(), "--rfc3164", "-t", "postfix/smtpd", "-i", "-f", lines},
+      std::chrono::seconds(240));
+  EXPECT_EQ(logger.exit_code, 0) << logger.output;
+  bool landed = WaitUntil([&] { return Rows() >= count; }, std::chrono::seconds(120));
+  sending = false;
+  sampler.join();
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_TRUE(landed);
+  EXPECT_EQ(Rows(), count);
+  EXPECT_EQ(Rows("program = 'postfix/smtpd' AND pid IS NOT NULL AND logged_at IS NOT NULL"), count);
+  EXPECT_EQ(SummaryValue(stopped.output, "received"), count) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), count);
+  EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
+  EXPECT_EQ(peak.load(), 2) << "peak connections of sluiced";
+}
+
+TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverythingHeldLandsAndTheRestIsShed) {
+  // 1 MiB for waiting batches: an outage this long overflows it, so both paths are exercised.
+  DaemonHarness daemon(pg(), {{"spool.memory_mb", "1"}, {"database.batch_rows", "500"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  auto flood = [&](int n) {
+    return RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", std::to_string(n)});
+  };
+  ASSERT_EQ(flood(2000).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return Rows() == 2000; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(pg().Stop());
+  auto outage_end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  long long sent = 2000;
+  while (std::chrono::steady_clock::now() < outage_end) {
+    ASSERT_EQ(flood(2000).exit_code, 0);
+    sent += 2000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_TRUE(pg().Start());
+  // sluiced reconnects by itself; give it time to drain what it held.
+  long long before = -1;
+  WaitUntil([&] {
+    long long now = Rows();
+    bool settled = now == before;
+    before = now;
+    return settled && now > 2000;
+  }, std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  long long received = SummaryValue(stopped.output, "received");
+  long long stored = SummaryValue(stopped.output, "stored");
+  long long shed = SummaryValue(stopped.output, "shed");
+  EXPECT_EQ(received, sent) << stopped.output;
+  EXPECT_EQ(received, stored + shed) << stopped.output;
+  EXPECT_EQ(Rows(), stored);
+  EXPECT_GT(stored, 2000) << "what was held in memory during the outage must land";
+  EXPECT_GT(shed, 0) << "1 MiB cannot hold 10 s of this stream";
+  EXPECT_EQ(SummaryValue(stopped.output, "memory_full"), shed);
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
+                       "HAVING count(*) > 1) d"),
+            "0");
+}
+
+TEST_F(DaemonTest, BinaryOversizedAndEmptyDatagramsAreCountedAndStoredEscaped) {
+  DaemonHarness daemon(pg(), {{"ingest.max_datagram_bytes", "4096"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  const std::string& sock = daemon.socket_path();
+  ASSERT_TRUE(testing::SendDatagram(sock, "<22>Nov 28 10:00:00 x[1]: nul\0inside"s));
+  ASSERT_TRUE(testing::SendDatagram(sock, "\xff\xfe\x80 not utf-8"));
+  ASSERT_TRUE(testing::SendDatagram(sock, std::string(10000, 'L')));
+  ASSERT_TRUE(testing::SendDatagram(sock, ""));
+  ASSERT_TRUE(testing::SendDatagram(sock, "<22>Nov 28 10:00:00"));  // header, no message
+  ASSERT_TRUE(testing::SendDatagram(sock, "a back\\slash stays as it is"));
+  ASSERT_TRUE(WaitUntil([&] { return Rows() == 6; }, std::chrono::seconds(30)));
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0);
+  EXPECT_EQ(SummaryValue(stopped.output, "malformed"), 4) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 2);
+  EXPECT_EQ(Rows("malformed"), 4);
+  EXPECT_EQ(Rows("raw = '<22>Nov 28 10:00:00 x[1]: nul\\x00inside'"), 1);
+  EXPECT_EQ(Rows("raw = '\\xff\\xfe\\x80 not utf-8'"), 1);
+  EXPECT_EQ(Rows("length(raw) = 4096 AND malformed"), 1);
+  EXPECT_EQ(Rows("raw = '' AND malformed"), 1);
+  EXPECT_EQ(Rows("raw = 'a back\\slash stays as it is' AND NOT malformed"), 1);
+}
+
+TEST_F(DaemonTest, SigtermFlushesWhatIsInMemory) {
+  DaemonHarness daemon(pg(), {{"database.batch_ms", "600000"}, {"database.batch_rows", "1000000"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "3000"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Rows(), 0);  // still in the open batch
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(Rows(), 3000);
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 3000);
+}
+
+TEST_F(DaemonTest, RefusesAMissingSchemaAndASocketAnotherDaemonServes) {
+  pg().Query("SELECT 1 FROM pg_database WHERE datname = 'fresh'");
+  auto conn = pg().Connect();
+  ASSERT_TRUE(conn);
+  (void)conn->Exec("CREATE DATABASE fresh");  // may exist from an earlier run
+  DaemonHarness fresh(pg(), {{"database.conninfo",
+                              "\"" + pg().conninfo() + " dbname=fresh\""}});
+  ProcessResult refused = RunProcess({SLUICE_SLUICED, "--config", fresh.config_path()});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("run 'sluice migrate"), std::string::npos) << refused.output;
+
+  DaemonHarness first(pg());
+  ASSERT_TRUE(first.Start()) << first.Output();
+  ProcessResult second = RunProcess({SLUICE_SLUICED, "--config", first.config_path()});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.output.find("served by another live process"), std::string::npos)
+      << second.output;
+  EXPECT_EQ(first.Stop().exit_code, 0);
+}
+
+TEST_F(DaemonTest, StartsWhileTheDatabaseIsDownAndCatchesUp) {
+  ASSERT_TRUE(pg().Stop());
+  DaemonHarness daemon(pg());
+  bool started = daemon.Start();
+  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "1000"}).exit_code, 0);
+  ASSERT_TRUE(pg().Start());
+  ASSERT_TRUE(started) << daemon.Output();
+  EXPECT_TRUE(WaitUntil([&] { return Rows() == 1000; }, std::chrono::seconds(60)));
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
+}
+
+}  // namespace
+}  // namespace sluice

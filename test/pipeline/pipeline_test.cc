@@ -1,0 +1,100 @@
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/mutex.h"
+#include "support/process.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using testing::WaitUntil;
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void Publish(const std::vector<std::string>& lines) {
+    ingest::DatagramBlock* block = producer_.TryAcquire();
+    ASSERT_NE(block, nullptr);
+    for (const std::string& line : lines) {
+      ASSERT_TRUE(block->Append(line.data(), line.size(), 1'000'000, false));
+    }
+    producer_.Publish(block);
+  }
+  uint64_t RowsSubmitted() {
+    MutexLock lock(mu_);
+    uint64_t rows = 0;
+    for (const Batch& b : batches_) rows += b.rows;
+    return rows;
+  }
+  Pipeline::Submit Collect(bool accept) {
+    return [this, accept](Batch&& batch) {
+      if (!accept) return false;
+      MutexLock lock(mu_);
+      batches_.push_back(std::move(batch));
+      return true;
+    };
+  }
+
+  ingest::DatagramQueue queue_{8 << 20, 256 << 10, 1};
+  ingest::DatagramQueue::Producer producer_{queue_};
+  Counters counters_;
+  Mutex mu_;
+  std::vector<Batch> batches_ GUARDED_BY(mu_);
+};
+
+TEST_F(PipelineTest, BatchesByRowsAndByAge) {
+  Pipeline pipeline(queue_, counters_, {3, std::chrono::milliseconds(30), 500}, Collect(true));
+  Publish({"<22>Nov 28 10:00:00 a[1]: x", "b", "c", "d"});
+  // The fourth row goes out once its batch is 30 ms old, without more input.
+  ASSERT_TRUE(WaitUntil([&] { return RowsSubmitted() == 4; }, std::chrono::seconds(10)));
+  pipeline.Stop();
+  MutexLock lock(mu_);
+  ASSERT_EQ(batches_.size(), 2u);
+  EXPECT_EQ(batches_[0].id, 500u);
+  EXPECT_EQ(batches_[0].rows, 3u);
+  EXPECT_EQ(batches_[1].rows, 1u);
+}
+
+TEST_F(PipelineTest, StopProcessesWhatIsQueuedAndFlushes) {
+  Pipeline pipeline(queue_, counters_, {1000, std::chrono::hours(1), 1}, Collect(true));
+  for (int i = 0; i < 10; ++i) Publish({"one", "two"});
+  pipeline.Stop();
+  EXPECT_EQ(RowsSubmitted(), 20u);
+}
+
+TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
+  Pipeline pipeline(queue_, counters_, {2, std::chrono::hours(1), 1}, Collect(false));
+  Publish({"a", "b", "c"});
+  pipeline.Stop();
+  EXPECT_EQ(counters_.shed_memory_full.load(), 3u);
+  EXPECT_EQ(counters_.shed.load(), 3u);
+}
+
+TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
+  Pipeline pipeline(queue_, counters_, {100, std::chrono::hours(1), 1}, Collect(true));
+  Publish({std::string("bin\0ary", 7), "\xff\xfe", "fine", ""});
+  pipeline.Stop();
+  MutexLock lock(mu_);
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_EQ(batches_[0].rows, 4u);
+  EXPECT_EQ(batches_[0].malformed, 3u);
+  EXPECT_NE(batches_[0].copy_data.find("bin\\x00ary"), std::string::npos);
+}
+
+TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
+  Pipeline pipeline(queue_, counters_, {100, std::chrono::hours(1), 1}, Collect(true));
+  Publish({std::string("<20>python line\0", 16), "<22>crlf line\r\n", std::string("\0", 1)});
+  pipeline.Stop();
+  MutexLock lock(mu_);
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_EQ(batches_[0].malformed, 1u);  // only the datagram that was nothing but a NUL
+  const std::string& data = batches_[0].copy_data;
+  EXPECT_NE(data.find(std::string("\0\0\0\x0f<20>python line", 19)), std::string::npos);
+  EXPECT_NE(data.find(std::string("\0\0\0\x0d<22>crlf line", 17)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

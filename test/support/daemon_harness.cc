@@ -1,0 +1,74 @@
+#include "support/daemon_harness.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+
+namespace sluice::testing {
+
+DaemonHarness::DaemonHarness(const PgSandbox& pg, std::map<std::string, std::string> overrides)
+    : socket_path_(dir_.File("in.sock")), config_path_(dir_.File("sluice.toml")) {
+  std::map<std::string, std::map<std::string, std::string>> tables;
+  tables["ingest"]["socket"] = "\"" + socket_path_ + "\"";
+  tables["database"]["conninfo"] = "\"" + pg.conninfo() + "\"";
+  tables["database"]["batch_ms"] = "50";
+  tables["database"]["backoff_max_ms"] = "500";
+  for (const auto& [key, value] : overrides) {
+    size_t dot = key.find('.');
+    tables[key.substr(0, dot)][key.substr(dot + 1)] = value;
+  }
+  std::ofstream out(config_path_);
+  for (const auto& [table, keys] : tables) {
+    out << "[" << table << "]\n";
+    for (const auto& [key, value] : keys) out << key << " = " << value << "\n";
+  }
+}
+
+DaemonHarness::~DaemonHarness() {
+  if (process_) (void)process_->Wait(std::chrono::seconds(0));
+}
+
+bool DaemonHarness::Start() {
+  process_ = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"));
+  return WaitUntil(
+      [&] {
+        struct stat st{};
+        return ::stat(socket_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+      },
+      std::chrono::seconds(20));
+}
+
+ProcessResult DaemonHarness::Stop(std::chrono::seconds timeout) {
+  if (!process_) return {};
+  process_->Signal(SIGTERM);
+  return process_->Wait(timeout);
+}
+
+long long SummaryValue(const std::string& output, const std::string& key) {
+  size_t line = output.rfind("stopped: ");
+  if (line == std::string::npos) return -1;
+  std::smatch m;
+  std::string rest = output.substr(line);
+  if (!std::regex_search(rest, m, std::regex("[ (]" + key + "=([0-9]+)"))) return -1;
+  return std::stoll(m[1]);
+}
+
+bool SendDatagram(const std::string& socket_path, std::string_view datagram) {
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
+  ssize_t n = ::sendto(fd, datagram.data(), datagram.size(), 0,
+                       reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::close(fd);
+  return n == static_cast<ssize_t>(datagram.size());
+}
+
+}  // namespace sluice::testing

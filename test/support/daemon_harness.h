@@ -1,0 +1,44 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "support/pg_sandbox.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace sluice::testing {
+
+// Runs a real sluiced process against a PgSandbox with a generated config: socket in a temp
+// dir, the sandbox's conninfo, and any `overrides` ("table.key" → TOML value text).
+// Not thread-safe.
+class DaemonHarness {
+ public:
+  explicit DaemonHarness(const PgSandbox& pg, std::map<std::string, std::string> overrides = {});
+  ~DaemonHarness();
+
+  // Starts sluiced and waits until its socket exists. False (with the output) on failure.
+  bool Start();
+  // SIGTERM, then waits for exit.
+  ProcessResult Stop(std::chrono::seconds timeout = std::chrono::seconds(60));
+
+  const std::string& socket_path() const { return socket_path_; }
+  const std::string& config_path() const { return config_path_; }
+  std::string Output() const { return process_ ? process_->Output() : ""; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  std::string socket_path_;
+  std::string config_path_;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+// The value of `key=` in sluiced's "stopped: ..." summary line, or -1.
+long long SummaryValue(const std::string& output, const std::string& key);
+
+// Sends `datagram` to a Unix datagram socket; false on error.
+bool SendDatagram(const std::string& socket_path, std::string_view datagram);
+
+}  // namespace sluice::testing

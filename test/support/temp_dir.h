@@ -1,0 +1,33 @@
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+namespace sluice::testing {
+
+// A fresh directory under /tmp with a short name (Unix socket paths must fit in 108 bytes),
+// removed with its contents on destruction. Not thread-safe.
+class TempDir {
+ public:
+  TempDir() {
+    char templ[] = "/tmp/sl.XXXXXX";
+    char* made = ::mkdtemp(templ);
+    path_ = made != nullptr ? made : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace sluice::testing

@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   uint64_t sent = 0, dropped = 0, errors = 0;
   Clock::duration blocked_max{}, blocked_total{};
   auto start = Clock::now();
-  auto stop_at = start + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(seconds));
+  auto stop_at =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::string line;
   std::array<char, 24> ip{};
   std::array<char, 32> stamp{};

@@ -10,8 +10,9 @@ std::string Counters::Summary() const {
   out << "received=" << get(received) << " stored=" << get(stored)
       << " malformed=" << get(malformed) << " shed=" << get(shed)
       << " (queue_full=" << get(shed_queue_full) << " memory_full=" << get(shed_memory_full)
-      << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected) << ") bytes=" << get(bytes)
-      << " batches=" << get(batches_committed) << " db_errors=" << get(db_errors);
+      << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected)
+      << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
+      << " db_errors=" << get(db_errors);
   return out.str();
 }
 

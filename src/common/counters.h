@@ -12,17 +12,17 @@ namespace sluice {
 // Thread-safe: every field is an independent atomic counter, updated with relaxed ordering;
 // a snapshot is therefore only consistent once the daemon is idle.
 struct Counters {
-  alignas(64) std::atomic<uint64_t> received{0};   // datagrams read from the socket
-  std::atomic<uint64_t> bytes{0};                  // their payload bytes
-  alignas(64) std::atomic<uint64_t> stored{0};     // well-formed rows committed
-  std::atomic<uint64_t> malformed{0};              // malformed rows committed (kept raw)
-  alignas(64) std::atomic<uint64_t> shed{0};       // events dropped, counted: see shed_* causes
-  std::atomic<uint64_t> shed_queue_full{0};        // the ingest queue had no room
-  std::atomic<uint64_t> shed_memory_full{0};       // no memory left for batches awaiting the db
-  std::atomic<uint64_t> shed_shutdown{0};          // still unwritten at the shutdown deadline
-  std::atomic<uint64_t> shed_rejected{0};          // batches the database refused for content
+  alignas(64) std::atomic<uint64_t> received{0};  // datagrams read from the socket
+  std::atomic<uint64_t> bytes{0};                 // their payload bytes
+  alignas(64) std::atomic<uint64_t> stored{0};    // well-formed rows committed
+  std::atomic<uint64_t> malformed{0};             // malformed rows committed (kept raw)
+  alignas(64) std::atomic<uint64_t> shed{0};      // events dropped, counted: see shed_* causes
+  std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
+  std::atomic<uint64_t> shed_memory_full{0};      // no memory left for batches awaiting the db
+  std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
+  std::atomic<uint64_t> shed_rejected{0};         // batches the database refused for content
   std::atomic<uint64_t> batches_committed{0};
-  std::atomic<uint64_t> db_errors{0};              // failed connects and writes (each retried)
+  std::atomic<uint64_t> db_errors{0};  // failed connects and writes (each retried)
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {

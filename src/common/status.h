@@ -26,7 +26,9 @@ class Error {
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
   // True when the same operation may succeed later (I/O errors, an unavailable peer).
-  bool retryable() const { return code_ == ErrorCode::kIoError || code_ == ErrorCode::kUnavailable; }
+  bool retryable() const {
+    return code_ == ErrorCode::kIoError || code_ == ErrorCode::kUnavailable;
+  }
 
  private:
   ErrorCode code_;
@@ -52,8 +54,8 @@ inline Status Ok() { return {}; }
 }  // namespace sluice
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define SLUICE_RETURN_IF_ERROR(expr)                          \
-  do {                                                        \
-    auto sluice_status_ = (expr);                             \
+#define SLUICE_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                  \
+    auto sluice_status_ = (expr);                                       \
     if (!sluice_status_) return tl::unexpected(sluice_status_.error()); \
   } while (false)

@@ -35,8 +35,8 @@ Apply IntKey(std::function<T&(Settings&)> field, int64_t min, int64_t max) {
     auto v = Get<int64_t>(node);
     if (!v) return "expected an integer";
     if (*v < min || *v > max) {
-      return "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-             ", got " + std::to_string(*v);
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+             std::to_string(*v);
     }
     field(s) = static_cast<T>(*v);
     return std::nullopt;
@@ -83,33 +83,34 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"socket_mode", SocketModeKey()},
            {"socket_group",
             StringKey([](Settings& s) -> std::string& { return s.ingest.socket_group; })},
-           {"receivers", IntKey<int>([](Settings& s) -> int& { return s.ingest.receivers; }, 1, 16)},
+           {"receivers",
+            IntKey<int>([](Settings& s) -> int& { return s.ingest.receivers; }, 1, 16)},
            {"queue_mb",
             IntKey<size_t>([](Settings& s) -> size_t& { return s.ingest.queue_mb; }, 1, 65536)},
            {"max_datagram_bytes",
-            IntKey<size_t>([](Settings& s) -> size_t& { return s.ingest.max_datagram_bytes; },
-                           512, 4 << 20)},
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.ingest.max_datagram_bytes; }, 512,
+                           4 << 20)},
            {"rcvbuf_kb",
             IntKey<int>([](Settings& s) -> int& { return s.ingest.rcvbuf_kb; }, 0, 1 << 20)},
        }},
       {"database",
        {
-           {"conninfo",
-            StringKey([](Settings& s) -> std::string& { return s.database.conninfo; })},
-           {"writers",
-            IntKey<int>([](Settings& s) -> int& { return s.database.writers; }, 1, 64)},
+           {"conninfo", StringKey([](Settings& s) -> std::string& { return s.database.conninfo; })},
+           {"writers", IntKey<int>([](Settings& s) -> int& { return s.database.writers; }, 1, 64)},
            {"batch_rows",
             IntKey<size_t>([](Settings& s) -> size_t& { return s.database.batch_rows; }, 1,
                            1'000'000)},
-           {"batch_ms", MillisKey([](Settings& s) -> auto& { return s.database.batch_ms; }, 1,
-                                  kDay)},
+           {"batch_ms", MillisKey(
+                            [](Settings & s) -> auto& { return s.database.batch_ms; }, 1, kDay)},
            {"shutdown_timeout_ms",
-            MillisKey([](Settings& s) -> auto& { return s.database.shutdown_timeout_ms; }, 0,
-                      kDay)},
+            MillisKey(
+                [](Settings & s) -> auto& { return s.database.shutdown_timeout_ms; }, 0, kDay)},
            {"backoff_min_ms",
-            MillisKey([](Settings& s) -> auto& { return s.database.backoff_min_ms; }, 1, kDay)},
+            MillisKey(
+                [](Settings & s) -> auto& { return s.database.backoff_min_ms; }, 1, kDay)},
            {"backoff_max_ms",
-            MillisKey([](Settings& s) -> auto& { return s.database.backoff_max_ms; }, 1, kDay)},
+            MillisKey(
+                [](Settings & s) -> auto& { return s.database.backoff_max_ms; }, 1, kDay)},
            {"partitions_ahead_days",
             IntKey<int>([](Settings& s) -> int& { return s.database.partitions_ahead_days; }, 1,
                         366)},
@@ -148,8 +149,8 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
     std::string table_name(table_key.str());
     auto known_table = schema.find(table_name);
     if (known_table == schema.end()) {
-      return Fail(ErrorCode::kInvalidArgument, Where(file_name, table_key.source()) +
-                                                   ": key '" + table_name + "': unknown key");
+      return Fail(ErrorCode::kInvalidArgument,
+                  Where(file_name, table_key.source()) + ": key '" + table_name + "': unknown key");
     }
     const toml::table* table = table_node.as_table();
     if (table == nullptr) {
@@ -173,16 +174,17 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
 
   if (!saw_conninfo) {
     const toml::node* database = root.get("database");
-    std::string where = database != nullptr ? Where(file_name, database->source())
-                                            : std::string(file_name) + ":1";
+    std::string where =
+        database != nullptr ? Where(file_name, database->source()) : std::string(file_name) + ":1";
     return Fail(ErrorCode::kInvalidArgument,
-                where + ": key 'database.conninfo': missing; set it to a libpq conninfo string "
-                        "(\"\" uses the PG* environment variables)");
+                where +
+                    ": key 'database.conninfo': missing; set it to a libpq conninfo string "
+                    "(\"\" uses the PG* environment variables)");
   }
   if (settings.database.backoff_max_ms < settings.database.backoff_min_ms) {
     const toml::node* node = root.at_path("database.backoff_max_ms").node();
-    std::string where = node != nullptr ? Where(file_name, node->source())
-                                        : std::string(file_name) + ":1";
+    std::string where =
+        node != nullptr ? Where(file_name, node->source()) : std::string(file_name) + ":1";
     return Fail(ErrorCode::kInvalidArgument,
                 where + ": key 'database.backoff_max_ms': must not be below backoff_min_ms");
   }

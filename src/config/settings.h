@@ -12,23 +12,23 @@ namespace sluice::config {
 // each key with the same default. Value type; thread-compatible.
 struct IngestSettings {
   std::string socket = "/run/sluice/sluice.sock";  // Unix datagram socket the MTAs write to
-  mode_t socket_mode = 0660;                        // permission bits of the socket file
-  std::string socket_group;                         // group of the socket file; "" = ours
-  int receivers = 1;                                // receiver threads on the socket
-  size_t queue_mb = 64;                             // memory between receivers and pipeline
-  size_t max_datagram_bytes = 65536;                // longer datagrams are truncated, malformed
-  int rcvbuf_kb = 0;                                // SO_RCVBUF; 0 keeps the system default
+  mode_t socket_mode = 0660;                       // permission bits of the socket file
+  std::string socket_group;                        // group of the socket file; "" = ours
+  int receivers = 1;                               // receiver threads on the socket
+  size_t queue_mb = 64;                            // memory between receivers and pipeline
+  size_t max_datagram_bytes = 65536;               // longer datagrams are truncated, malformed
+  int rcvbuf_kb = 0;                               // SO_RCVBUF; 0 keeps the system default
 };
 
 struct DatabaseSettings {
-  std::string conninfo;                             // libpq conninfo; required (may be "")
-  int writers = 2;                                  // connections to PostgreSQL, never more
-  size_t batch_rows = 5000;                         // a batch is sent at this many rows...
-  std::chrono::milliseconds batch_ms{200};          // ...or when its oldest row is this old
+  std::string conninfo;                                  // libpq conninfo; required (may be "")
+  int writers = 2;                                       // connections to PostgreSQL, never more
+  size_t batch_rows = 5000;                              // a batch is sent at this many rows...
+  std::chrono::milliseconds batch_ms{200};               // ...or when its oldest row is this old
   std::chrono::milliseconds shutdown_timeout_ms{10000};  // flush budget on SIGTERM
-  std::chrono::milliseconds backoff_min_ms{100};    // first reconnect delay
-  std::chrono::milliseconds backoff_max_ms{10000};  // reconnect delay cap
-  int partitions_ahead_days = 3;                    // daily partitions created in advance
+  std::chrono::milliseconds backoff_min_ms{100};         // first reconnect delay
+  std::chrono::milliseconds backoff_max_ms{10000};       // reconnect delay cap
+  int partitions_ahead_days = 3;                         // daily partitions created in advance
 };
 
 struct SpoolSettings {

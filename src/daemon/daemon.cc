@@ -89,14 +89,6 @@ int RunDaemon(const config::Settings& settings) {
     LogError(db.error().message());
     return kExitFailure;
   }
-  auto socket = ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,
-                                              settings.ingest.socket_group,
-                                              settings.ingest.rcvbuf_kb});
-  if (!socket) {
-    LogError(socket.error().message());
-    return kExitFailure;
-  }
-
   Counters counters;
   sink::WriterPoolOptions pool_options;
   pool_options.conninfo = settings.database.conninfo;
@@ -113,9 +105,17 @@ int RunDaemon(const config::Settings& settings) {
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
   pipeline::Pipeline pipeline(
-      queue, counters,
-      {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase()},
+      queue, counters, {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase()},
       [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); });
+  // Bind last: senders may start the moment the socket exists, and must find receivers.
+  auto socket =
+      ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,
+                                    settings.ingest.socket_group, settings.ingest.rcvbuf_kb});
+  if (!socket) {
+    LogError(socket.error().message());
+    return kExitFailure;
+  }
+
   std::vector<std::unique_ptr<ingest::Receiver>> receivers;
   for (size_t i = 0; i < receivers_count; ++i) {
     receivers.push_back(std::make_unique<ingest::Receiver>(socket->fd(), queue, counters,
@@ -138,7 +138,8 @@ int RunDaemon(const config::Settings& settings) {
   for (const pipeline::Batch& batch : pool.Stop()) unwritten += batch.rows;
   if (unwritten > 0) {
     counters.Shed(counters.shed_shutdown, unwritten);
-    LogWarn(std::to_string(unwritten) + " events could not be written before the shutdown "
+    LogWarn(std::to_string(unwritten) +
+            " events could not be written before the shutdown "
             "timeout; counted as shed");
   }
   LogInfo("stopped: " + counters.Summary());

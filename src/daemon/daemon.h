@@ -7,12 +7,12 @@ namespace sluice::daemon {
 
 // Exit codes of sluiced.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;      // could not start (socket, schema), see the log
-inline constexpr int kExitBadConfig = 2;    // the config file was refused
+inline constexpr int kExitFailure = 1;    // could not start (socket, schema), see the log
+inline constexpr int kExitBadConfig = 2;  // the config file was refused
 
 // Runs sluiced with `settings` until SIGTERM or SIGINT, then flushes and returns an exit code.
-// Start order: schema check → socket → writer pool → pipeline → receivers. Stop order is the
-// reverse: receivers stop reading → pipeline drains the queue and emits its last batch →
+// Start order: schema check → writer pool → queue and pipeline → socket → receivers. Stop order is
+// the reverse: receivers stop reading → pipeline drains the queue and emits its last batch →
 // writers flush within database.shutdown_timeout_ms → what is left is counted as shed.
 // Prints the counters' one-line summary at exit. Call once, from the main thread, before any
 // other thread exists (it blocks the signals it waits for).

@@ -11,8 +11,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"sluiced: takes MTA reject logs from a Unix datagram socket into PostgreSQL"};
   std::string config_path;
-  app.add_option("-c,--config", config_path, "TOML config file (see conf/sluice.toml)")
-      ->required();
+  app.add_option("-c,--config", config_path, "TOML config file (see conf/sluice.toml)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

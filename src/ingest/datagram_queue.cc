@@ -17,8 +17,7 @@ size_t PreallocatedCapacity(size_t count, size_t producers) {
 DatagramQueue::DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t max_producers)
     : block_bytes_(block_bytes),
       free_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), 2)),
-      full_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes),
-                                 max_producers)),
+      full_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), max_producers)),
       release_token_(free_) {
   size_t count = std::max<size_t>(2, capacity_bytes / block_bytes);
   blocks_.reserve(count);

@@ -20,9 +20,9 @@ Result<sockaddr_un> Address(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "socket path '" + path + "' must be 1 to " +
-                    std::to_string(sizeof addr.sun_path - 1) + " bytes long");
+    return Fail(ErrorCode::kInvalidArgument, "socket path '" + path + "' must be 1 to " +
+                                                 std::to_string(sizeof addr.sun_path - 1) +
+                                                 " bytes long");
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   return addr;
@@ -30,7 +30,7 @@ Result<sockaddr_un> Address(const std::string& path) {
 
 // Removes a leftover socket file nobody serves; refuses one that a live process serves.
 Status ClearStalePath(const std::string& path, const sockaddr_un& addr) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Ok();
     return Fail(ErrorCode::kIoError, Errno("cannot stat", path));
@@ -43,8 +43,9 @@ Status ClearStalePath(const std::string& path, const sockaddr_un& addr) {
   if (!probe.valid()) return Fail(ErrorCode::kIoError, Errno("cannot probe", path));
   if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
     return Fail(ErrorCode::kInvalidArgument,
-                "socket " + path + " is served by another live process (another sluiced or a "
-                "syslog daemon?); stop it first or choose another ingest.socket");
+                "socket " + path +
+                    " is served by another live process (another sluiced or a "
+                    "syslog daemon?); stop it first or choose another ingest.socket");
   }
   if (errno != ECONNREFUSED) return Fail(ErrorCode::kIoError, Errno("cannot probe", path));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -78,7 +79,8 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
   }
 
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return Fail(ErrorCode::kIoError, Errno("cannot create socket for", options.path));
+  if (!fd.valid())
+    return Fail(ErrorCode::kIoError, Errno("cannot create socket for", options.path));
   if (options.rcvbuf_kb > 0) {
     int bytes = options.rcvbuf_kb * 1024;
     // SO_RCVBUFFORCE passes net.core.rmem_max when we may (root); else the capped SO_RCVBUF.
@@ -92,13 +94,14 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
   int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
   ::umask(old_mask);
   if (rc != 0) return Fail(ErrorCode::kIoError, Errno("cannot bind", options.path));
-  if (gid != static_cast<gid_t>(-1) && ::chown(options.path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+  if (gid != static_cast<gid_t>(-1) &&
+      ::chown(options.path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
     return Fail(ErrorCode::kIoError, Errno("cannot set the group of", options.path));
   }
   if (::chmod(options.path.c_str(), options.mode) != 0) {
     return Fail(ErrorCode::kIoError, Errno("cannot chmod", options.path));
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(options.path.c_str(), &st) != 0) {
     return Fail(ErrorCode::kIoError, Errno("cannot stat", options.path));
   }
@@ -107,7 +110,7 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
 
 DatagramSocket::~DatagramSocket() {
   if (!fd_.valid()) return;
-  struct stat st{};
+  struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
     ::unlink(path_.c_str());
   }

@@ -20,16 +20,16 @@ namespace sluice::ingest {
 // `socket_fd`, `queue` and `counters` must outlive this.
 class Receiver {
  public:
-  static constexpr size_t kBatch = 64;    // datagrams per recvmmsg() call
-  static constexpr int kHoldMillis = 2;    // longest a partly filled block waits when idle
+  static constexpr size_t kBatch = 64;   // datagrams per recvmmsg() call
+  static constexpr int kHoldMillis = 5;  // longest a partly filled block is held back
 
   Receiver(int socket_fd, DatagramQueue& queue, Counters& counters, size_t max_datagram_bytes);
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
 
-  // Stops reading after draining what the socket holds right now; returns when the thread
-  // has published its last block. Idempotent.
+  // Stops reading (at most one more recvmmsg batch is taken); returns when the thread has
+  // published its last block. Idempotent.
   void Stop();
 
  private:
@@ -48,6 +48,7 @@ class Receiver {
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
   DatagramBlock* current_ = nullptr;
+  int64_t block_opened_us_ = 0;  // monotonic time of current_'s first datagram
   uint64_t pending_shed_ = 0;
   UniqueFd wake_fd_;  // eventfd: written by Stop() to end poll()
   std::atomic<bool> stopping_{false};

@@ -154,7 +154,7 @@ std::optional<SyslogFrame> ParseRfc5424(std::string_view s, SyslogFrame frame,
   int32_t pid = 0;
   auto [ptr, ec] = std::from_chars(procid.data(), procid.data() + procid.size(), pid);
   if (!procid.empty() && ec == std::errc() && ptr == procid.data() + procid.size()) frame.pid = pid;
-  NextToken(s, pos);  // MSGID
+  NextToken(s, pos);                      // MSGID
   if (pos < s.size() && s[pos] == '[') {  // structured data: one or more [id k="v" ...]
     bool in_quotes = false;
     while (pos < s.size()) {
@@ -211,7 +211,8 @@ std::optional<SyslogFrame> ParseSyslogFrame(std::string_view line,
     }
     frame.priority = pri;
     s.remove_prefix(close + 1);
-    if (s.size() > 2 && s[0] == '1' && s[1] == ' ') return ParseRfc5424(s.substr(2), frame, resolver);
+    if (s.size() > 2 && s[0] == '1' && s[1] == ' ')
+      return ParseRfc5424(s.substr(2), frame, resolver);
   }
 
   std::optional<Stamp> stamp = Rfc3164Stamp(s, resolver);

@@ -8,12 +8,12 @@ namespace sluice::parse {
 
 // The syslog header of one line, as views into the line.
 struct SyslogFrame {
-  std::optional<int> priority;           // <PRI>, when present
-  std::optional<int64_t> logged_at_us;   // the header's timestamp, µs since the Unix epoch
-  std::string_view host;                 // empty when the line names none (glibc syslog(3))
-  std::string_view program;              // the tag without [pid], e.g. "postfix/smtpd"
+  std::optional<int> priority;          // <PRI>, when present
+  std::optional<int64_t> logged_at_us;  // the header's timestamp, µs since the Unix epoch
+  std::string_view host;                // empty when the line names none (glibc syslog(3))
+  std::string_view program;             // the tag without [pid], e.g. "postfix/smtpd"
   std::optional<int32_t> pid;
-  std::string_view message;              // what follows "tag[pid]: " (the whole line if unframed)
+  std::string_view message;  // what follows "tag[pid]: " (the whole line if unframed)
 };
 
 // Converts RFC 3164 timestamps, which carry no year and no zone: they are read as local time

@@ -9,10 +9,10 @@ namespace sluice::pipeline {
 // stream (header, tuples, trailer), so the spool and the writers move opaque bytes.
 // Value type; thread-compatible.
 struct Batch {
-  uint64_t id = 0;          // unique per instance; the ledger key
-  std::string copy_data;    // the COPY ... FROM STDIN (FORMAT binary) payload
-  uint32_t rows = 0;        // tuples in copy_data
-  uint32_t malformed = 0;   // of which malformed datagrams kept raw
+  uint64_t id = 0;         // unique per instance; the ledger key
+  std::string copy_data;   // the COPY ... FROM STDIN (FORMAT binary) payload
+  uint32_t rows = 0;       // tuples in copy_data
+  uint32_t malformed = 0;  // of which malformed datagrams kept raw
 };
 
 }  // namespace sluice::pipeline

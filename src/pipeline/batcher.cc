@@ -6,8 +6,7 @@
 
 namespace sluice::pipeline {
 
-Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base,
-                 Emit emit)
+Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit)
     : max_rows_(max_rows), max_age_(max_age), next_id_(id_base), emit_(std::move(emit)) {}
 
 void Batcher::Add(const parse::EventRow& row, Clock::time_point now) {

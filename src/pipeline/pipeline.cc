@@ -1,7 +1,10 @@
 #include "pipeline/pipeline.h"
 
-#include <algorithm>
 #include <time.h>
+
+#include <algorithm>
+
+#include "common/thread_name.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -36,6 +39,7 @@ void Pipeline::Stop() {
 }
 
 void Pipeline::Run() {
+  SetCurrentThreadName("sluice-pipe");
   using Clock = Batcher::Clock;
   builder_.SetNow(WallMicros());
   Clock::time_point last_clock_refresh = Clock::now();
@@ -66,9 +70,8 @@ void Pipeline::Run() {
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {
   Batcher::Clock::time_point now = Batcher::Clock::now();
-  block.ForEach([&](const ingest::Datagram& datagram) {
-    batcher_.Add(builder_.Build(datagram), now);
-  });
+  block.ForEach(
+      [&](const ingest::Datagram& datagram) { batcher_.Add(builder_.Build(datagram), now); });
 }
 
 }  // namespace sluice::pipeline

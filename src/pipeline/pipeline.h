@@ -27,8 +27,7 @@ class Pipeline {
     uint64_t batch_id_base = 0;
   };
 
-  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options,
-           Submit submit);
+  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options, Submit submit);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;

@@ -6,9 +6,9 @@ namespace sluice::sink {
 namespace {
 
 const std::string& CopySql() {
-  static const std::string* sql = new std::string(
-      "COPY sluice.events (" + std::string(pipeline::kEventColumns) +
-      ") FROM STDIN (FORMAT binary)");
+  static const std::string* sql =
+      new std::string("COPY sluice.events (" + std::string(pipeline::kEventColumns) +
+                      ") FROM STDIN (FORMAT binary)");
   return *sql;
 }
 
@@ -25,8 +25,8 @@ BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& 
 
 Result<WriteOutcome> BatchWriter::Write(const pipeline::Batch& batch) {
   std::string rows = std::to_string(batch.rows);
-  auto inserted = conn_->ExecScalar(ledger_insert_prefix_ + std::to_string(batch.id) + ", " +
-                                    rows + ", " + rows + ") ON CONFLICT DO NOTHING RETURNING 1");
+  auto inserted = conn_->ExecScalar(ledger_insert_prefix_ + std::to_string(batch.id) + ", " + rows +
+                                    ", " + rows + ") ON CONFLICT DO NOTHING RETURNING 1");
   Status status = Ok();
   if (!inserted) {
     status = tl::unexpected(inserted.error());

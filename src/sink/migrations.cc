@@ -131,8 +131,7 @@ Status CheckSchemaVersion(PgConnection& conn) {
                 *version == 0 ? "the database has no sluice schema; run 'sluice migrate --config "
                                 "FILE' first"
                               : "the database schema is at version " + std::to_string(*version) +
-                                    ", older than this sluice (" +
-                                    std::to_string(kSchemaVersion) +
+                                    ", older than this sluice (" + std::to_string(kSchemaVersion) +
                                     "); run 'sluice migrate --config FILE'");
   }
   return Fail(ErrorCode::kInvalidArgument,

@@ -49,7 +49,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& c
 
 PgConnection::PgConnection(PGconn* conn) : conn_(conn), cancel_(PQgetCancel(conn)) {
   // Server notices ("relation already exists, skipping") are not the operator's business.
-  PQsetNoticeProcessor(conn_, [](void*, const char* message) { Log(LogLevel::kDebug, Trimmed(message)); }, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char* message) { Log(LogLevel::kDebug, Trimmed(message)); }, nullptr);
 }
 
 PgConnection::~PgConnection() {
@@ -68,9 +69,9 @@ void PgConnection::Cancel() {
 
 Error PgConnection::ResultError(PGresult* result, std::string_view what) {
   const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = std::string(what) + ": " +
-                        Trimmed(result != nullptr ? PQresultErrorMessage(result)
-                                                  : PQerrorMessage(conn_));
+  std::string message =
+      std::string(what) + ": " +
+      Trimmed(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
   if (message.size() == what.size() + 2) message += Trimmed(PQerrorMessage(conn_));
   bool transient = !ok() || sqlstate == nullptr || IsTransient(sqlstate);
   if (sqlstate != nullptr) message += " [SQLSTATE " + std::string(sqlstate) + "]";

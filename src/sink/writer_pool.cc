@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "sink/backoff.h"
 #include "sink/batch_writer.h"
 #include "sink/migrations.h"
@@ -55,9 +56,8 @@ size_t WriterPool::pending_bytes() const {
 
 bool WriterPool::Drain(std::chrono::steady_clock::time_point deadline) {
   MutexLock lock(mu_);
-  return cv_.wait_until(lock, deadline, [this]() REQUIRES(mu_) {
-    return pending_.empty() && in_flight_ == 0;
-  });
+  return cv_.wait_until(lock, deadline,
+                        [this]() REQUIRES(mu_) { return pending_.empty() && in_flight_ == 0; });
 }
 
 std::deque<pipeline::Batch> WriterPool::Stop() {
@@ -112,6 +112,7 @@ void WriterPool::SetConnection(size_t index, PgConnection* connection) {
 }
 
 void WriterPool::Run(std::stop_token stop, size_t index) {
+  SetCurrentThreadName("sluice-writer" + std::to_string(index));
   Backoff backoff(options_.backoff_min, options_.backoff_max, index * 7919 + 1);
   std::unique_ptr<BatchWriter> writer;
   bool upkeep = index == 0;  // one writer keeps the partitions ahead
@@ -120,8 +121,10 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
   while (!stop.stop_requested()) {
     if (writer && upkeep && std::chrono::steady_clock::now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
-      if (status) next_upkeep += kPartitionUpkeepInterval;
-      else LogWarn("writer " + std::to_string(index) + ": " + status.error().message());
+      if (status)
+        next_upkeep += kPartitionUpkeepInterval;
+      else
+        LogWarn("writer " + std::to_string(index) + ": " + status.error().message());
     }
     if (!writer) {
       SetConnection(index, nullptr);

@@ -20,9 +20,9 @@ namespace sluice::sink {
 struct WriterPoolOptions {
   std::string conninfo;
   std::string application_name = "sluiced";
-  std::string instance_id;           // this daemon's name in the batch ledger
-  int writers = 2;                   // threads, each with at most one connection
-  size_t memory_bytes = 256 << 20;   // cap on the bytes of batches waiting to be written
+  std::string instance_id;          // this daemon's name in the batch ledger
+  int writers = 2;                  // threads, each with at most one connection
+  size_t memory_bytes = 256 << 20;  // cap on the bytes of batches waiting to be written
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{10000};
   int partitions_ahead_days = 3;
@@ -55,7 +55,7 @@ class WriterPool {
   size_t pending_bytes() const EXCLUDES(mu_);
 
  private:
-  struct Slot {  // what a writer thread shares with Stop()
+  struct Slot {                          // what a writer thread shares with Stop()
     PgConnection* connection = nullptr;  // the live connection, for Cancel()
   };
 
@@ -69,13 +69,13 @@ class WriterPool {
   const WriterPoolOptions options_;
   Counters& counters_;
   mutable Mutex mu_;
-  std::condition_variable_any cv_;        // work arrived, work finished, or stop
+  std::condition_variable_any cv_;  // work arrived, work finished, or stop
   std::deque<pipeline::Batch> pending_ GUARDED_BY(mu_);
   size_t pending_bytes_ GUARDED_BY(mu_) = 0;  // pending_ and batches being written
   size_t in_flight_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::vector<Slot> slots_ GUARDED_BY(mu_);
-  std::vector<std::jthread> threads_;     // last member: joined first on destruction
+  std::vector<std::jthread> threads_;  // last member: joined first on destruction
 };
 
 }  // namespace sluice::sink

@@ -1,8 +1,8 @@
 #include "ingest/datagram_queue.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace sluice::ingest {
 namespace {

@@ -1,11 +1,12 @@
 #include "ingest/datagram_socket.h"
 
-#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "support/temp_dir.h"
 
@@ -18,7 +19,7 @@ TEST(DatagramSocketTest, BindsWithTheConfiguredMode) {
   TempDir dir;
   auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0620, "", 0});
   ASSERT_TRUE(socket) << socket.error().message();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.File("s.sock").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0620u);
@@ -26,7 +27,10 @@ TEST(DatagramSocketTest, BindsWithTheConfiguredMode) {
 
 TEST(DatagramSocketTest, ReplacesAStaleSocketFile) {
   TempDir dir;
-  { auto first = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0}); ASSERT_TRUE(first); }
+  {
+    auto first = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0});
+    ASSERT_TRUE(first);
+  }
   // Leave a socket file behind with nobody serving it, as after kill -9.
   int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
   sockaddr_un addr{};
@@ -68,8 +72,11 @@ TEST(DatagramSocketTest, RefusesAnUnknownGroupAndATooLongPath) {
 
 TEST(DatagramSocketTest, UnlinksItsPathOnDestruction) {
   TempDir dir;
-  { auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0}); ASSERT_TRUE(socket); }
-  struct stat st{};
+  {
+    auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0660, "", 0});
+    ASSERT_TRUE(socket);
+  }
+  struct stat st {};
   EXPECT_NE(::stat(dir.File("s.sock").c_str(), &st), 0);
 }
 

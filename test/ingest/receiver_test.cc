@@ -1,10 +1,11 @@
 #include "ingest/receiver.h"
 
-#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "ingest/datagram_socket.h"
 #include "support/process.h"
@@ -68,8 +69,8 @@ TEST_F(ReceiverTest, EveryDatagramSentIsQueuedInOrder) {
     ASSERT_TRUE(sender.Send("<22>Nov 28 10:00:00 postfix/smtpd[1]: line " + std::to_string(i)));
     if (i % 1000 == 0) seen += Drain(queue);
   }
-  ASSERT_TRUE(WaitUntil([&] { return counters_.received.load() == kCount; },
-                        std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return counters_.received.load() == kCount; }, std::chrono::seconds(30)));
   receiver.Stop();
   seen += Drain(queue, &last);
   EXPECT_EQ(seen, uint64_t{kCount});
@@ -86,8 +87,8 @@ TEST_F(ReceiverTest, FullQueueIsCountedAsShedAndTheSenderNeverBlocks) {
   // Blocking sends: were the receiver to wait for the stalled pipeline, the socket's queue
   // (net.unix.max_dgram_qlen) would fill and this loop would hang until the test times out.
   for (int i = 0; i < kCount; ++i) ASSERT_TRUE(sender.Send(line));
-  ASSERT_TRUE(WaitUntil([&] { return counters_.received.load() == kCount; },
-                        std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return counters_.received.load() == kCount; }, std::chrono::seconds(30)));
   receiver.Stop();
   uint64_t queued = Drain(queue);
   EXPECT_GT(counters_.shed.load(), 0u);

@@ -1,7 +1,7 @@
 // Bad config is refused at start with exit code 2 and FILE:LINE: key '...'.
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -35,14 +35,16 @@ TEST_F(ConfigErrorsTest, UnknownKeyExitsTwoNamingFileLineAndKey) {
 }
 
 TEST_F(ConfigErrorsTest, WrongTypeExitsTwo) {
-  ProcessResult r = RunWith(SLUICE_SLUICED, "[ingest]\nqueue_mb = \"lots\"\n[database]\nconninfo=\"\"\n");
+  ProcessResult r =
+      RunWith(SLUICE_SLUICED, "[ingest]\nqueue_mb = \"lots\"\n[database]\nconninfo=\"\"\n");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find(":2: key 'ingest.queue_mb': expected an integer"), std::string::npos)
       << r.output;
 }
 
 TEST_F(ConfigErrorsTest, BadSocketModeExitsTwo) {
-  ProcessResult r = RunWith(SLUICE_SLUICED, "[ingest]\nsocket_mode = \"0999\"\n[database]\nconninfo=\"\"\n");
+  ProcessResult r =
+      RunWith(SLUICE_SLUICED, "[ingest]\nsocket_mode = \"0999\"\n[database]\nconninfo=\"\"\n");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find(":2: key 'ingest.socket_mode'"), std::string::npos) << r.output;
 }

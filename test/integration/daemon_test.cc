@@ -1,12 +1,13 @@
 // sluiced end to end: real socket, real clients (logger, Python's SysLogHandler, sluice-flood),
 // real PostgreSQL.
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "support/daemon_harness.h"
 #include "support/pg_sandbox.h"
@@ -45,19 +46,23 @@ TEST_F(DaemonTest, RealClientsArriveWithTheirHeaderFields) {
   DaemonHarness daemon(pg());
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   const std::string& sock = daemon.socket_path();
-  ASSERT_EQ(RunProcess({"logger", "-u", sock, "--rfc3164", "-t", "postfix/smtpd", "-i",
-                        "via rfc3164"}).exit_code, 0);
-  ASSERT_EQ(RunProcess({"logger", "-u", sock, "--rfc5424", "-t", "postfix/smtpd", "-i",
-                        "via rfc5424"}).exit_code, 0);
+  ASSERT_EQ(
+      RunProcess({"logger", "-u", sock, "--rfc3164", "-t", "postfix/smtpd", "-i", "via rfc3164"})
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      RunProcess({"logger", "-u", sock, "--rfc5424", "-t", "postfix/smtpd", "-i", "via rfc5424"})
+          .exit_code,
+      0);
   ASSERT_EQ(RunProcess({"logger", "-u", sock, "-t", "exim", "-i", "via local"}).exit_code, 0);
-  ProcessResult py = RunProcess(
-      {"python3", "-c",
-       "import logging, logging.handlers, sys\n"
-       "h = logging.handlers.SysLogHandler(address=sys.argv[1], "
-       "facility=logging.handlers.SysLogHandler.LOG_MAIL)\n"
-       "h.setFormatter(logging.Formatter('sendmail[4242]: %(message)s'))\n"
-       "log = logging.getLogger('t'); log.addHandler(h); log.warning('via python')\n",
-       sock});
+  ProcessResult py =
+      RunProcess({"python3", "-c",
+                  "import logging, logging.handlers, sys\n"
+                  "h = logging.handlers.SysLogHandler(address=sys.argv[1], "
+                  "facility=logging.handlers.SysLogHandler.LOG_MAIL)\n"
+                  "h.setFormatter(logging.Formatter('sendmail[4242]: %(message)s'))\n"
+                  "log = logging.getLogger('t'); log.addHandler(h); log.warning('via python')\n",
+                  sock});
   ASSERT_EQ(py.exit_code, 0) << py.output;
   ASSERT_TRUE(WaitUntil([&] { return Rows() == 4; }, std::chrono::seconds(30)));
   ProcessResult stopped = daemon.Stop();
@@ -104,8 +109,8 @@ TEST_F(DaemonTest, MillionLoggerDatagramsBecomeAMillionRowsThroughTheConfiguredW
   std::atomic<int> peak{0};
   std::thread sampler([&] {
     while (sending.load()) {
-      std::string n = pg().Query(
-          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluiced'");
+      std::string n =
+          pg().Query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluiced'");
       if (!n.empty()) peak = std::max(peak.load(), std::stoi(n));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -147,12 +152,14 @@ TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverythingHeldLandsAndTheRestIsS
   ASSERT_TRUE(pg().Start());
   // sluiced reconnects by itself; give it time to drain what it held.
   long long before = -1;
-  WaitUntil([&] {
-    long long now = Rows();
-    bool settled = now == before;
-    before = now;
-    return settled && now > 2000;
-  }, std::chrono::seconds(60));
+  WaitUntil(
+      [&] {
+        long long now = Rows();
+        bool settled = now == before;
+        before = now;
+        return settled && now > 2000;
+      },
+      std::chrono::seconds(60));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
@@ -206,12 +213,12 @@ TEST_F(DaemonTest, SigtermFlushesWhatIsInMemory) {
 }
 
 TEST_F(DaemonTest, RefusesAMissingSchemaAndASocketAnotherDaemonServes) {
-  pg().Query("SELECT 1 FROM pg_database WHERE datname = 'fresh'");
   auto conn = pg().Connect();
   ASSERT_TRUE(conn);
   (void)conn->Exec("CREATE DATABASE fresh");  // may exist from an earlier run
-  DaemonHarness fresh(pg(), {{"database.conninfo",
-                              "\"" + pg().conninfo() + " dbname=fresh\""}});
+  std::string fresh_conninfo = pg().conninfo();
+  fresh_conninfo.append(" dbname=fresh");
+  DaemonHarness fresh(pg(), {{"database.conninfo", "'" + fresh_conninfo + "'"}});
   ProcessResult refused = RunProcess({SLUICE_SLUICED, "--config", fresh.config_path()});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("run 'sluice migrate"), std::string::npos) << refused.output;

@@ -16,9 +16,9 @@ TEST(RawTextTest, Utf8WithoutNulIsStorable) {
 TEST(RawTextTest, NulAndInvalidUtf8AreNotStorable) {
   EXPECT_FALSE(IsStorableText("a\0b"s));
   EXPECT_FALSE(IsStorableText("\xff\xfe"));
-  EXPECT_FALSE(IsStorableText("\xc3"));            // truncated sequence
-  EXPECT_FALSE(IsStorableText("\xc0\xaf"));        // overlong
-  EXPECT_FALSE(IsStorableText("\xed\xa0\x80"));    // surrogate
+  EXPECT_FALSE(IsStorableText("\xc3"));          // truncated sequence
+  EXPECT_FALSE(IsStorableText("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(IsStorableText("\xed\xa0\x80"));  // surrogate
 }
 
 TEST(RawTextTest, EscapeIsReversibleAndStorable) {

@@ -81,8 +81,9 @@ TEST_F(SyslogFrameTest, Rfc5424WithStructuredData) {
 }
 
 TEST_F(SyslogFrameTest, Rfc5424WithBomNilValuesAndEscapedBracket) {
-  auto f = Parse("<22>1 2026-11-28T13:00:00+01:00 - exim - ID47 [a b=\"x\\]y\"][c d=\"e\"] "
-                 "\xEF\xBB\xBFrejected RCPT");
+  auto f = Parse(
+      "<22>1 2026-11-28T13:00:00+01:00 - exim - ID47 [a b=\"x\\]y\"][c d=\"e\"] "
+      "\xEF\xBB\xBFrejected RCPT");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->logged_at_us, kNow);
   EXPECT_EQ(f->host, "");

@@ -1,8 +1,8 @@
 #include "pipeline/batcher.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace sluice::pipeline {
 namespace {

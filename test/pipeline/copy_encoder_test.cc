@@ -51,25 +51,25 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   EXPECT_EQ(r.Int(4), 0);  // extension
   EXPECT_EQ(r.Int(2), 20);
   EXPECT_EQ(r.Int(4), 8);
-  EXPECT_EQ(r.Int(8), 1);                     // received_at, µs after 2000-01-01
-  EXPECT_EQ(r.Field(), "<null>");             // logged_at
-  EXPECT_EQ(r.Field(), "<null>");             // host
-  EXPECT_EQ(r.Field(), "postfix/smtpd");      // program
+  EXPECT_EQ(r.Int(8), 1);                 // received_at, µs after 2000-01-01
+  EXPECT_EQ(r.Field(), "<null>");         // logged_at
+  EXPECT_EQ(r.Field(), "<null>");         // host
+  EXPECT_EQ(r.Field(), "postfix/smtpd");  // program
   EXPECT_EQ(r.Int(4), 4);
-  EXPECT_EQ(r.Int(4), 42);                    // pid
-  EXPECT_EQ(r.Field(), "<null>");             // mta
-  EXPECT_EQ(r.Field(), "<null>");             // stage
-  EXPECT_EQ(r.Field(), std::string(1, '\1'));  // is_reject
+  EXPECT_EQ(r.Int(4), 42);                                      // pid
+  EXPECT_EQ(r.Field(), "<null>");                               // mta
+  EXPECT_EQ(r.Field(), "<null>");                               // stage
+  EXPECT_EQ(r.Field(), std::string(1, '\1'));                   // is_reject
   EXPECT_EQ(r.Field(), std::string("\2\40\0\4\300\0\2\7", 8));  // inet 192.0.2.7/32
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(r.Field(), "<null>");  // client_name..recipient
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(r.Field(), "<null>");   // client_name..recipient
   EXPECT_EQ(r.Int(4), 2);
-  EXPECT_EQ(r.Int(2), 554);                   // smtp_code
+  EXPECT_EQ(r.Int(2), 554);                                    // smtp_code
   for (int i = 0; i < 3; ++i) EXPECT_EQ(r.Field(), "<null>");  // dsn, reason, rbl
   EXPECT_EQ(r.Field(), "<22>raw line");
   EXPECT_EQ(r.Field(), std::string(1, '\0'));  // malformed = false
   EXPECT_EQ(r.Int(4), 8);
-  EXPECT_EQ(r.Int(8), 77);                    // batch_id
-  EXPECT_EQ(r.Int(2), -1);                    // trailer
+  EXPECT_EQ(r.Int(8), 77);  // batch_id
+  EXPECT_EQ(r.Int(2), -1);  // trailer
   EXPECT_EQ(r.pos(), out.size());
 }
 

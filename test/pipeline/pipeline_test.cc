@@ -1,9 +1,9 @@
 #include "pipeline/pipeline.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "common/mutex.h"
 #include "support/process.h"

@@ -25,7 +25,8 @@ TEST(BackoffTest, ResetStartsOver) {
 }
 
 TEST(BackoffTest, WritersWithDifferentSeedsDoNotRetryInLockstep) {
-  Backoff a(milliseconds(1000), milliseconds(1000), 1), b(milliseconds(1000), milliseconds(1000), 2);
+  Backoff a(milliseconds(1000), milliseconds(1000), 1),
+      b(milliseconds(1000), milliseconds(1000), 2);
   int same = 0;
   for (int i = 0; i < 20; ++i) same += a.Next() == b.Next();
   EXPECT_LT(same, 5);

@@ -33,13 +33,14 @@ TEST(MigrationsTest, PartitionsAreCreatedAheadAndEventsHaveTheDocumentedColumns)
   EXPECT_EQ(pg.Query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sluice.events'::regclass "
                      "AND inhrelid::regclass::text NOT LIKE '%events_default'"),
             "7");  // yesterday, today, 5 ahead
-  EXPECT_EQ(pg.Query("SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' "
-                     "ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'sluice.events'::regclass "
-                     "AND attnum > 0 AND NOT attisdropped"),
-            "received_at:timestamp with time zone,logged_at:timestamp with time zone,host:text,"
-            "program:text,pid:integer,mta:text,stage:text,is_reject:boolean,client_ip:inet,"
-            "client_name:text,helo:text,sender:text,recipient:text,smtp_code:smallint,dsn:text,"
-            "reason:text,rbl:text,raw:text,malformed:boolean,batch_id:bigint");
+  EXPECT_EQ(
+      pg.Query("SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' "
+               "ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'sluice.events'::regclass "
+               "AND attnum > 0 AND NOT attisdropped"),
+      "received_at:timestamp with time zone,logged_at:timestamp with time zone,host:text,"
+      "program:text,pid:integer,mta:text,stage:text,is_reject:boolean,client_ip:inet,"
+      "client_name:text,helo:text,sender:text,recipient:text,smtp_code:smallint,dsn:text,"
+      "reason:text,rbl:text,raw:text,malformed:boolean,batch_id:bigint");
 }
 
 TEST(MigrationsTest, NewerSchemaIsRefused) {

@@ -1,9 +1,9 @@
 #include "sink/writer_pool.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "pipeline/batcher.h"
 #include "sink/batch_writer.h"
@@ -46,7 +46,8 @@ class WriterPoolTest : public ::testing::Test {
     WriterPoolOptions options;
     options.conninfo = pg().conninfo();
     options.application_name = "sluiced-pool-test";
-    options.instance_id = "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options.instance_id =
+        "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
     options.writers = writers;
     options.backoff_min = std::chrono::milliseconds(20);
     options.backoff_max = std::chrono::milliseconds(200);
@@ -63,9 +64,10 @@ TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
   EXPECT_EQ(Count("land"), "1000");
   EXPECT_EQ(counters_.stored.load(), 1000u);
   EXPECT_EQ(counters_.batches_committed.load(), 10u);
-  EXPECT_EQ(pg().Query("SELECT received_at || ' ' || program || ' ' || pid || ' ' || host(client_ip) "
-                       "FROM sluice.events WHERE raw = 'land' AND pid = 7 LIMIT 1"),
-            "2026-11-28 12:00:00+00 postfix/smtpd 7 2001:db8::7");
+  EXPECT_EQ(
+      pg().Query("SELECT received_at || ' ' || program || ' ' || pid || ' ' || host(client_ip) "
+                 "FROM sluice.events WHERE raw = 'land' AND pid = 7 LIMIT 1"),
+      "2026-11-28 12:00:00+00 postfix/smtpd 7 2001:db8::7");
   EXPECT_EQ(pg().Query("SELECT count(DISTINCT batch_id) FROM sluice.events WHERE raw = 'land'"),
             "10");
 }

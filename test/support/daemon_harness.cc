@@ -39,7 +39,7 @@ bool DaemonHarness::Start() {
       std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"));
   return WaitUntil(
       [&] {
-        struct stat st{};
+        struct stat st {};
         return ::stat(socket_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
       },
       std::chrono::seconds(20));

@@ -1,7 +1,8 @@
 #include "support/pg_sandbox.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <gtest/gtest.h>
 
 #include "sink/migrations.h"
 #include "support/process.h"
@@ -13,9 +14,7 @@ PgSandbox::PgSandbox() {
   Start();
 }
 
-PgSandbox::~PgSandbox() {
-  (void)RunProcess({SLUICE_PG_SANDBOX, "destroy", dir_.File("pg")});
-}
+PgSandbox::~PgSandbox() { (void)RunProcess({SLUICE_PG_SANDBOX, "destroy", dir_.File("pg")}); }
 
 bool PgSandbox::Start() {
   ProcessResult r = RunProcess({SLUICE_PG_SANDBOX, "start", dir_.File("pg")});

@@ -42,7 +42,9 @@ ProcessResult Reap(pid_t pid, std::chrono::seconds timeout) {
       ::waitpid(pid, &status, 0);
       break;
     }
-    struct timespec ts{0, 10'000'000};
+    struct timespec ts {
+      0, 10'000'000
+    };
     nanosleep(&ts, nullptr);
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);

@@ -10,9 +10,9 @@ namespace sluice::testing {
 
 // Result of a finished child process.
 struct ProcessResult {
-  int exit_code = -1;       // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
-  std::string output;       // stdout and stderr, interleaved
+  std::string output;  // stdout and stderr, interleaved
 };
 
 // Runs `argv` to completion (bounded by `timeout`, then SIGKILL), capturing its output.
@@ -48,7 +48,9 @@ bool WaitUntil(Fn&& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    struct timespec ts{0, 20'000'000};
+    struct timespec ts {
+      0, 20'000'000
+    };
     nanosleep(&ts, nullptr);
   }
   return true;

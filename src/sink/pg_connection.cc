@@ -78,14 +78,24 @@ Error PgConnection::ResultError(PGresult* result, std::string_view what) {
   return Error(transient ? ErrorCode::kUnavailable : ErrorCode::kRejected, message);
 }
 
-Result<std::string> PgConnection::ExecScalar(std::string_view sql) {
+Result<std::vector<std::string>> PgConnection::ExecColumn(std::string_view sql) {
   std::string query(sql);
   ResultPtr result(PQexec(conn_, query.c_str()));
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK) return std::string();
+  if (status == PGRES_COMMAND_OK) return std::vector<std::string>();
   if (status != PGRES_TUPLES_OK) return tl::unexpected(ResultError(result.get(), "query failed"));
-  if (PQntuples(result.get()) == 0 || PQnfields(result.get()) == 0) return std::string();
-  return std::string(PQgetvalue(result.get(), 0, 0));
+  std::vector<std::string> values;
+  if (PQnfields(result.get()) == 0) return values;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    values.emplace_back(PQgetvalue(result.get(), row, 0));
+  }
+  return values;
+}
+
+Result<std::string> PgConnection::ExecScalar(std::string_view sql) {
+  auto column = ExecColumn(sql);
+  if (!column) return tl::unexpected(column.error());
+  return column->empty() ? std::string() : std::move(column->front());
 }
 
 Status PgConnection::Exec(std::string_view sql) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <libpq-fe.h>
 
@@ -27,6 +28,8 @@ class PgConnection {
   // Errors: kUnavailable when the connection is lost or the server is shutting down or out of
   // resources; kRejected when the server refused the statement itself.
   Result<std::string> ExecScalar(std::string_view sql);
+  // Like ExecScalar, but the first column of every row.
+  Result<std::vector<std::string>> ExecColumn(std::string_view sql);
   Status Exec(std::string_view sql);
   // Runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
   Status CopyIn(std::string_view copy_sql, std::string_view data);

@@ -78,24 +78,33 @@ std::deque<pipeline::Batch> WriterPool::Stop() {
   return std::exchange(pending_, {});
 }
 
-std::unique_ptr<pipeline::Batch> WriterPool::Take(std::stop_token stop) {
+std::vector<pipeline::Batch> WriterPool::Take(std::stop_token stop) {
   MutexLock lock(mu_);
   cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !pending_.empty(); });
-  if (stop.stop_requested() || pending_.empty()) return nullptr;
-  auto batch = std::make_unique<pipeline::Batch>(std::move(pending_.front()));
-  pending_.pop_front();
-  ++in_flight_;
-  return batch;
+  std::vector<pipeline::Batch> batches;
+  if (stop.stop_requested()) return batches;
+  size_t bytes = 0;
+  while (
+      !pending_.empty() && batches.size() < kMaxBatchesPerTransaction &&
+      (batches.empty() || bytes + pending_.front().copy_data.size() <= kMaxBytesPerTransaction)) {
+    bytes += pending_.front().copy_data.size();
+    batches.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+  in_flight_ += batches.size();
+  return batches;
 }
 
-void WriterPool::Finish(std::unique_ptr<pipeline::Batch> batch, bool written) {
+void WriterPool::Finish(std::vector<pipeline::Batch>&& batches, bool done) {
   {
     MutexLock lock(mu_);
-    --in_flight_;
-    if (written) {
-      pending_bytes_ -= batch->copy_data.size();
+    in_flight_ -= batches.size();
+    if (done) {
+      for (const pipeline::Batch& batch : batches) pending_bytes_ -= batch.copy_data.size();
     } else {
-      pending_.push_front(std::move(*batch));  // keep it first in line for the next writer
+      for (auto it = batches.rbegin(); it != batches.rend(); ++it) {
+        pending_.push_front(std::move(*it));  // first in line again, in their order
+      }
     }
   }
   cv_.notify_all();
@@ -121,10 +130,11 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
   while (!stop.stop_requested()) {
     if (writer && upkeep && std::chrono::steady_clock::now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
-      if (status)
+      if (status) {
         next_upkeep += kPartitionUpkeepInterval;
-      else
+      } else {
         LogWarn("writer " + std::to_string(index) + ": " + status.error().message());
+      }
     }
     if (!writer) {
       SetConnection(index, nullptr);
@@ -145,37 +155,56 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       last_error.clear();
       backoff.Reset();
     }
-    std::unique_ptr<pipeline::Batch> batch = Take(stop);
-    if (!batch) break;
-    auto outcome = writer->Write(*batch);
-    if (outcome) {
-      if (*outcome == WriteOutcome::kCommitted) {
-        counters_.stored.fetch_add(batch->rows - batch->malformed, std::memory_order_relaxed);
-        counters_.malformed.fetch_add(batch->malformed, std::memory_order_relaxed);
-        counters_.batches_committed.fetch_add(1, std::memory_order_relaxed);
-      }
-      Finish(std::move(batch), /*written=*/true);
+    std::vector<pipeline::Batch> batches = Take(stop);
+    if (batches.empty()) break;
+    Status status = WriteAndCount(*writer, batches, index);
+    Finish(std::move(batches), /*done=*/status.has_value());
+    if (status) {
+      backoff.Reset();
       continue;
     }
     counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
-    if (outcome.error().retryable()) {
-      LogWarn("writer " + std::to_string(index) + ": batch " + std::to_string(batch->id) + ": " +
-              outcome.error().message() + "; retrying");
-      Finish(std::move(batch), /*written=*/false);
-      if (!writer->connection().ok()) {
-        SetConnection(index, nullptr);
-        writer.reset();  // the next connection is made only after this one is closed
-      }
-      Sleep(stop, backoff.Next());
-      continue;
+    LogWarn("writer " + std::to_string(index) + ": " + status.error().message() + "; retrying");
+    if (!writer->connection().ok()) {
+      SetConnection(index, nullptr);
+      writer.reset();  // the next connection is made only after this one is closed
     }
-    LogError("writer " + std::to_string(index) + ": batch " + std::to_string(batch->id) +
-             " refused by the database, its " + std::to_string(batch->rows) +
-             " rows are counted as shed: " + outcome.error().message());
-    counters_.Shed(counters_.shed_rejected, batch->rows);
-    Finish(std::move(batch), /*written=*/true);
+    Sleep(stop, backoff.Next());
   }
   SetConnection(index, nullptr);
+}
+
+Status WriterPool::WriteAndCount(BatchWriter& writer, std::vector<pipeline::Batch>& batches,
+                                 size_t index) {
+  auto outcomes = writer.Write(batches);
+  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected && batches.size() > 1) {
+    // One of them is refused for its content: find which, writing one batch at a time.
+    for (pipeline::Batch& batch : batches) {
+      std::vector<pipeline::Batch> single;
+      single.push_back(std::move(batch));
+      Status status = WriteAndCount(writer, single, index);
+      batch = std::move(single.front());
+      if (!status) return status;  // retryable; batches already committed are skipped later
+    }
+    return Ok();
+  }
+  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected) {
+    const pipeline::Batch& batch = batches.front();
+    LogError("writer " + std::to_string(index) + ": batch " + std::to_string(batch.id) +
+             " refused by the database, its " + std::to_string(batch.rows) +
+             " rows are counted as shed: " + outcomes.error().message());
+    counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.Shed(counters_.shed_rejected, batch.rows);
+    return Ok();
+  }
+  if (!outcomes) return tl::unexpected(outcomes.error());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if ((*outcomes)[i] != WriteOutcome::kCommitted) continue;
+    counters_.stored.fetch_add(batches[i].rows - batches[i].malformed, std::memory_order_relaxed);
+    counters_.malformed.fetch_add(batches[i].malformed, std::memory_order_relaxed);
+    counters_.batches_committed.fetch_add(1, std::memory_order_relaxed);
+  }
+  return Ok();
 }
 
 }  // namespace sluice::sink

@@ -17,6 +17,12 @@
 
 namespace sluice::sink {
 
+class BatchWriter;
+
+// At most this many batches, and bytes of them, share one transaction (when a backlog waits).
+inline constexpr size_t kMaxBatchesPerTransaction = 16;
+inline constexpr size_t kMaxBytesPerTransaction = 64 << 20;
+
 struct WriterPoolOptions {
   std::string conninfo;
   std::string application_name = "sluiced";
@@ -60,8 +66,15 @@ class WriterPool {
   };
 
   void Run(std::stop_token stop, size_t index);
-  std::unique_ptr<pipeline::Batch> Take(std::stop_token stop) EXCLUDES(mu_);
-  void Finish(std::unique_ptr<pipeline::Batch> batch, bool written) EXCLUDES(mu_);
+  // Waits for pending batches and takes the oldest ones, up to the per-transaction limits;
+  // empty when stop is requested.
+  std::vector<pipeline::Batch> Take(std::stop_token stop) EXCLUDES(mu_);
+  // Ends the writing of `batches`: done → released; otherwise → first in line again.
+  void Finish(std::vector<pipeline::Batch>&& batches, bool done) EXCLUDES(mu_);
+  // Writes `batches` in one transaction and counts them; a group the database refuses is
+  // retried batch by batch so that only the refused batch is shed. Returns the error that
+  // should make the writer retry (after backoff), or Ok.
+  Status WriteAndCount(BatchWriter& writer, std::vector<pipeline::Batch>& batches, size_t index);
   // Sleeps up to `delay`, returning early when stop is requested.
   void Sleep(std::stop_token stop, std::chrono::milliseconds delay) EXCLUDES(mu_);
   void SetConnection(size_t index, PgConnection* connection) EXCLUDES(mu_);

@@ -1,6 +1,7 @@
 #include "sink/writer_pool.h"
 
 #include <atomic>
+#include <deque>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -81,6 +82,29 @@ TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
   EXPECT_EQ(Count("twice"), "5");
   EXPECT_EQ(counters_.batches_committed.load(), 1u);
   EXPECT_EQ(pg().Query("SELECT rows FROM sluice.batches WHERE batch_id = 77"), "5");
+}
+
+TEST_F(WriterPoolTest, ARefusedBatchIsShedAloneAndItsTransactionNeighboursLand) {
+  WriterPoolOptions options = Options(1);
+  options.conninfo = "host=/nonexistent-sluice-dir";  // hold the batches until all are queued
+  pipeline::Batch poison = MakeBatch(902, 5, "poison");
+  poison.copy_data.replace(19, 2, "\x7f\x7f");  // a tuple with 32639 columns: refused
+  {
+    WriterPool holding(options, counters_);
+    ASSERT_TRUE(holding.Submit(MakeBatch(901, 5, "neighbour")));
+    ASSERT_TRUE(holding.Submit(std::move(poison)));
+    ASSERT_TRUE(holding.Submit(MakeBatch(903, 5, "neighbour")));
+    std::deque<pipeline::Batch> held = holding.Stop();
+    ASSERT_EQ(held.size(), 3u);
+    WriterPool pool(Options(1), counters_);  // takes all three into one transaction
+    for (pipeline::Batch& batch : held) ASSERT_TRUE(pool.Submit(std::move(batch)));
+    ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+    (void)pool.Stop();
+  }
+  EXPECT_EQ(Count("neighbour"), "10");
+  EXPECT_EQ(Count("poison"), "0");
+  EXPECT_EQ(counters_.shed_rejected.load(), 5u);
+  EXPECT_EQ(counters_.stored.load(), 10u);
 }
 
 TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {

@@ -55,8 +55,6 @@ class DatagramQueue {
 
   size_t block_count() const { return blocks_.size(); }
   size_t block_bytes() const { return block_bytes_; }
-  // Approximate: blocks filled and not yet taken by the pipeline.
-  size_t ApproxFullBlocks() const { return full_.size_approx(); }
 
  private:
   size_t block_bytes_;

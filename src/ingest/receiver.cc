@@ -29,7 +29,6 @@ int64_t WallMicros() {
 Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
                    size_t max_datagram_bytes)
     : socket_fd_(socket_fd),
-      queue_(queue),
       producer_(queue),
       counters_(counters),
       slot_bytes_(max_datagram_bytes),

@@ -40,7 +40,6 @@ class Receiver {
   void PublishCurrent();
 
   int socket_fd_;
-  DatagramQueue& queue_;
   DatagramQueue::Producer producer_;
   Counters& counters_;
   size_t slot_bytes_;

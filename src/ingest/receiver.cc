@@ -2,29 +2,14 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 
 #include <cerrno>
 #include <cstdlib>
 
+#include "common/clock.h"
 #include "common/thread_name.h"
 
 namespace sluice::ingest {
-namespace {
-
-int64_t MonotonicMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
-}
-
-int64_t WallMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
-}
-
-}  // namespace
 
 Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
                    size_t max_datagram_bytes)
@@ -66,7 +51,7 @@ void Receiver::Run() {
     // A block goes to the pipeline when it is full (in Store) or has been open for
     // kHoldMillis: waking the pipeline once per block rather than once per datagram keeps
     // the receive path cheap under a flood and blocks dense, so the byte bound holds.
-    int64_t held_ms = current_ != nullptr ? (MonotonicMicros() - block_opened_us_) / 1000 : 0;
+    int64_t held_ms = current_ != nullptr ? (CoarseMonotonicMicros() - block_opened_us_) / 1000 : 0;
     if (held_ms >= kHoldMillis) {
       PublishCurrent();
       held_ms = 0;
@@ -107,7 +92,7 @@ void Receiver::Store(const char* data, size_t size, bool truncated, int64_t now_
     ++pending_shed_;
     return;
   }
-  block_opened_us_ = MonotonicMicros();
+  block_opened_us_ = CoarseMonotonicMicros();
 }
 
 void Receiver::PublishCurrent() {

@@ -1,21 +1,14 @@
 #include "pipeline/pipeline.h"
 
-#include <time.h>
-
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/thread_name.h"
 
 namespace sluice::pipeline {
 namespace {
 
 constexpr std::chrono::milliseconds kIdleWait{50};
-
-int64_t WallMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
-}
 
 }  // namespace
 

@@ -6,7 +6,9 @@
 
 #include <fstream>
 
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "support/temp_dir.h"
 
@@ -23,6 +25,20 @@ TEST(DatagramSocketTest, BindsWithTheConfiguredMode) {
   ASSERT_EQ(::stat(dir.File("s.sock").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0620u);
+}
+
+TEST(DatagramSocketTest, GivesTheSocketToTheConfiguredGroup) {
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a file's group to one we are not in needs root";
+  struct group* daemon_group = ::getgrnam("daemon");  // present on every Debian system
+  ASSERT_NE(daemon_group, nullptr);
+  gid_t expected = daemon_group->gr_gid;
+  TempDir dir;
+  auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0660, "daemon", 0});
+  ASSERT_TRUE(socket) << socket.error().message();
+  struct stat st{};
+  ASSERT_EQ(::stat(dir.File("s.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, expected);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
 }
 
 TEST(DatagramSocketTest, ReplacesAStaleSocketFile) {

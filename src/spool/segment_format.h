@@ -1,0 +1,32 @@
+#pragma once
+
+// The byte layout of a spool segment file; docs/spool_format.md explains it.
+//
+//   segment := header record*
+//   header  := magic "SLUICESG" (8 bytes) | version u32 LE | reserved u32 (0)
+//   record  := record magic "SLRC" (4 bytes) | frame length u32 LE | zstd frame
+//   frame content (decompressed) := batch id u64 LE | rows u32 LE | malformed u32 LE |
+//                                   the batch's binary COPY stream
+//
+// Each zstd frame carries zstd's own content checksum (ZSTD_c_checksumFlag), which covers
+// the batch id and counts as well as the rows. A torn record at the end of the file is a
+// crash while appending; anything else that does not decode is damage.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace sluice::spool {
+
+inline constexpr std::string_view kSegmentMagic = "SLUICESG";
+inline constexpr uint32_t kSegmentVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 16;
+
+inline constexpr std::string_view kRecordMagic = "SLRC";
+inline constexpr size_t kRecordHeaderSize = 8;
+inline constexpr size_t kFrameMetadataSize = 16;  // batch id, rows, malformed
+
+// A frame larger than this is taken as a damaged length field, not read.
+inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
+
+}  // namespace sluice::spool

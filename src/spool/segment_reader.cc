@@ -1,0 +1,134 @@
+#include "spool/segment_reader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string_view>
+
+#include <zstd.h>
+
+#include "spool/segment_format.h"
+
+namespace sluice::spool {
+namespace {
+
+uint64_t GetLittleEndian(std::string_view bytes, size_t offset, size_t width) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    value |= uint64_t{static_cast<uint8_t>(bytes[offset + i])} << (8 * i);
+  }
+  return value;
+}
+
+// What one decode attempt at an offset found.
+struct Attempt {
+  std::optional<SpooledBatch> batch;  // set when a whole, valid record is there
+  bool torn = false;                  // a record starts here but the file ends inside it
+  std::string reason;                 // why it is not a valid record
+};
+
+Attempt DecodeAt(std::string_view file, size_t pos) {
+  Attempt attempt;
+  std::string_view rest = file.substr(pos);
+  if (rest.size() < kRecordHeaderSize) {
+    attempt.torn = rest.substr(0, std::min(rest.size(), kRecordMagic.size())) ==
+                   kRecordMagic.substr(0, std::min(rest.size(), kRecordMagic.size()));
+    attempt.reason = "truncated record header";
+    return attempt;
+  }
+  if (rest.substr(0, kRecordMagic.size()) != kRecordMagic) {
+    attempt.reason = "bad record magic";
+    return attempt;
+  }
+  uint64_t frame_size = GetLittleEndian(rest, 4, 4);
+  std::string_view frame = rest.substr(kRecordHeaderSize);
+  if (frame_size > kMaxFrameBytes) {
+    attempt.reason = "impossible frame length " + std::to_string(frame_size);
+    return attempt;
+  }
+  if (frame_size > frame.size()) {
+    // A crash mid-append leaves a valid start of a frame that runs past the end of the file;
+    // a damaged length field is recognisable by a complete frame of another size.
+    size_t real = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+    attempt.torn = ZSTD_isError(real) != 0;
+    attempt.reason = attempt.torn ? "file ends inside the record" : "damaged frame length";
+    return attempt;
+  }
+  frame = frame.substr(0, frame_size);
+  unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
+      content < kFrameMetadataSize || content > kMaxFrameBytes * 4ull) {
+    attempt.reason = "not a sluice zstd frame";
+    return attempt;
+  }
+  std::string decoded(content, '\0');
+  size_t n = ZSTD_decompress(decoded.data(), decoded.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != content) {
+    attempt.reason = std::string("zstd: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
+    return attempt;
+  }
+  SpooledBatch spooled;
+  spooled.batch.id = GetLittleEndian(decoded, 0, 8);
+  spooled.batch.rows = static_cast<uint32_t>(GetLittleEndian(decoded, 8, 4));
+  spooled.batch.malformed = static_cast<uint32_t>(GetLittleEndian(decoded, 12, 4));
+  spooled.batch.copy_data = decoded.substr(kFrameMetadataSize);
+  spooled.offset = pos;
+  spooled.stored_bytes = kRecordHeaderSize + frame_size;
+  attempt.batch = std::move(spooled);
+  return attempt;
+}
+
+}  // namespace
+
+Result<SegmentContents> ReadSegment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kIoError, "cannot open segment " + path + ": " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Fail(ErrorCode::kIoError, "cannot read segment " + path);
+  std::string_view file(bytes);
+
+  SegmentContents contents;
+  contents.file_bytes = file.size();
+  if (file.size() < kSegmentHeaderSize || file.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
+    return Fail(ErrorCode::kCorruption, path + " is not a sluice spool segment (bad header)");
+  }
+  uint64_t version = GetLittleEndian(file, 8, 4);
+  if (version != kSegmentVersion) {
+    return Fail(ErrorCode::kCorruption, path + " has segment format version " +
+                                            std::to_string(version) + ", this sluice reads " +
+                                            std::to_string(kSegmentVersion));
+  }
+
+  size_t pos = kSegmentHeaderSize;
+  contents.valid_end = pos;
+  std::optional<Damage> open_damage;
+  auto close_damage = [&](size_t end) {
+    if (!open_damage) return;
+    open_damage->length = end - open_damage->offset;
+    contents.damage.push_back(std::move(*open_damage));
+    open_damage.reset();
+  };
+  while (pos < file.size()) {
+    Attempt attempt = DecodeAt(file, pos);
+    if (attempt.batch) {
+      close_damage(pos);
+      pos += attempt.batch->stored_bytes;
+      contents.valid_end = pos;
+      contents.batches.push_back(std::move(*attempt.batch));
+      continue;
+    }
+    if (attempt.torn && !open_damage) {
+      contents.torn_tail = true;
+      break;
+    }
+    if (!open_damage) open_damage = Damage{pos, 0, attempt.reason};
+    size_t next = file.find(kRecordMagic, pos + 1);
+    pos = next == std::string_view::npos ? file.size() : next;
+  }
+  close_damage(file.size());
+  return contents;
+}
+
+}  // namespace sluice::spool

@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "spool/segment_format.h"
+#include "spool/segment_reader.h"
+#include "spool/segment_writer.h"
+#include "support/temp_dir.h"
+
+namespace sluice::spool {
+namespace {
+
+using testing::TempDir;
+
+pipeline::Batch MakeBatch(uint64_t id, uint32_t rows) {
+  pipeline::Batch batch;
+  batch.id = id;
+  batch.rows = rows;
+  batch.malformed = rows / 10;
+  for (uint32_t i = 0; i < rows; ++i) {
+    batch.copy_data += "<22>Nov 28 10:07:37 postfix/smtpd[26021]: NOQUEUE: reject: RCPT from "
+                       "unknown[198.18.0." + std::to_string(i % 256) + "]: 554 5.7.1 blocked; " +
+                       std::to_string(id) + "\n";
+  }
+  return batch;
+}
+
+class SegmentTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::vector<pipeline::Batch>& batches) {
+    std::string path = dir_.File("seg-" + std::to_string(++n_));
+    auto writer = SegmentWriter::Create(path, 3);
+    EXPECT_TRUE(writer) << writer.error().message();
+    for (const auto& b : batches) EXPECT_TRUE((*writer)->Append(b));
+    EXPECT_TRUE((*writer)->Sync());
+    return path;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  static void Overwrite(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  TempDir dir_;
+  int n_ = 0;
+};
+
+TEST_F(SegmentTest, RoundTripKeepsEveryBatchAndCompresses) {
+  std::vector<pipeline::Batch> batches = {MakeBatch(1, 100), MakeBatch(2, 1), MakeBatch(3, 500)};
+  std::string path = Write(batches);
+  auto contents = ReadSegment(path);
+  ASSERT_TRUE(contents) << contents.error().message();
+  EXPECT_TRUE(contents->clean());
+  ASSERT_EQ(contents->batches.size(), 3u);
+  size_t raw = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(contents->batches[i].batch.id, batches[i].id);
+    EXPECT_EQ(contents->batches[i].batch.rows, batches[i].rows);
+    EXPECT_EQ(contents->batches[i].batch.malformed, batches[i].malformed);
+    EXPECT_EQ(contents->batches[i].batch.copy_data, batches[i].copy_data);
+    raw += batches[i].copy_data.size();
+  }
+  EXPECT_EQ(contents->valid_end, contents->file_bytes);
+  EXPECT_LT(contents->file_bytes * 4, raw) << "reject lines compress well";
+}
+
+TEST_F(SegmentTest, EmptySegmentIsCleanAndHasNoBatches) {
+  auto contents = ReadSegment(Write({}));
+  ASSERT_TRUE(contents);
+  EXPECT_TRUE(contents->clean());
+  EXPECT_TRUE(contents->batches.empty());
+}
+
+TEST_F(SegmentTest, TornTailKeepsEveryWholeRecordAndSaysWhereToCut) {
+  std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50), MakeBatch(3, 50)});
+  std::string bytes = Slurp(path);
+  auto whole = ReadSegment(path);
+  ASSERT_TRUE(whole);
+  uint64_t third = whole->batches[2].offset;
+  for (size_t cut : {third + 3, third + kRecordHeaderSize + 5, bytes.size() - 1}) {
+    Overwrite(path, bytes.substr(0, cut));
+    auto contents = ReadSegment(path);
+    ASSERT_TRUE(contents);
+    EXPECT_TRUE(contents->torn_tail) << "cut at " << cut;
+    EXPECT_TRUE(contents->damage.empty()) << contents->damage.front().reason;
+    ASSERT_EQ(contents->batches.size(), 2u);
+    EXPECT_EQ(contents->valid_end, third);
+  }
+}
+
+TEST_F(SegmentTest, FlippedByteIsDamageAndTheRecordsAroundItSurvive) {
+  std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50), MakeBatch(3, 50)});
+  auto whole = ReadSegment(path);
+  ASSERT_TRUE(whole);
+  const SpooledBatch& middle = whole->batches[1];
+  std::string bytes = Slurp(path);
+  bytes[middle.offset + middle.stored_bytes / 2] ^= 0x20;
+  Overwrite(path, bytes);
+  auto contents = ReadSegment(path);
+  ASSERT_TRUE(contents);
+  EXPECT_FALSE(contents->torn_tail);
+  ASSERT_EQ(contents->damage.size(), 1u);
+  EXPECT_EQ(contents->damage[0].offset, middle.offset);
+  EXPECT_EQ(contents->damage[0].length, middle.stored_bytes);
+  ASSERT_EQ(contents->batches.size(), 2u);
+  EXPECT_EQ(contents->batches[0].batch.id, 1u);
+  EXPECT_EQ(contents->batches[1].batch.id, 3u);
+}
+
+TEST_F(SegmentTest, DamagedLengthFieldIsDamageNotATornTail) {
+  std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50)});
+  auto whole = ReadSegment(path);
+  ASSERT_TRUE(whole);
+  std::string bytes = Slurp(path);
+  bytes[whole->batches[1].offset + 6] = 0x10;  // length now far past the end of the file
+  Overwrite(path, bytes);
+  auto contents = ReadSegment(path);
+  ASSERT_TRUE(contents);
+  EXPECT_FALSE(contents->torn_tail);
+  ASSERT_EQ(contents->damage.size(), 1u);
+  EXPECT_EQ(contents->batches.size(), 1u);
+}
+
+TEST_F(SegmentTest, ForeignOrFutureFilesAreCorruption) {
+  std::string path = Write({MakeBatch(1, 5)});
+  std::string bytes = Slurp(path);
+  std::string future = bytes;
+  future[8] = 9;
+  Overwrite(path, future);
+  auto contents = ReadSegment(path);
+  ASSERT_FALSE(contents);
+  EXPECT_EQ(contents.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(contents.error().message().find("version 9"), std::string::npos);
+  Overwrite(path, "not a segment at all");
+  EXPECT_FALSE(ReadSegment(path));
+  EXPECT_EQ(ReadSegment(dir_.File("missing")).error().code(), ErrorCode::kIoError);
+}
+
+TEST_F(SegmentTest, CreateRefusesToOverwriteAnExistingSegment) {
+  std::string path = Write({MakeBatch(1, 5)});
+  auto again = SegmentWriter::Create(path, 3);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kIoError);
+}
+
+}  // namespace
+}  // namespace sluice::spool

@@ -9,7 +9,7 @@ std::string Counters::Summary() const {
   std::ostringstream out;
   out << "received=" << get(received) << " stored=" << get(stored)
       << " malformed=" << get(malformed) << " shed=" << get(shed)
-      << " (queue_full=" << get(shed_queue_full) << " memory_full=" << get(shed_memory_full)
+      << " (queue_full=" << get(shed_queue_full) << " spool_full=" << get(shed_spool_full)
       << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected)
       << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
       << " db_errors=" << get(db_errors);

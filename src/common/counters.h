@@ -18,11 +18,14 @@ struct Counters {
   std::atomic<uint64_t> malformed{0};             // malformed rows committed (kept raw)
   alignas(64) std::atomic<uint64_t> shed{0};      // events dropped, counted: see shed_* causes
   std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
-  std::atomic<uint64_t> shed_memory_full{0};      // no memory left for batches awaiting the db
+  std::atomic<uint64_t> shed_spool_full{0};       // no room in memory or on disk for a batch
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
   std::atomic<uint64_t> shed_rejected{0};         // batches the database refused for content
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> db_errors{0};  // failed connects and writes (each retried)
+  std::atomic<uint64_t> spooled_batches{0};       // batches written to spool segments
+  std::atomic<uint64_t> recovered_batches{0};     // batches found in the spool at start
+  std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {

@@ -20,7 +20,7 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Optio
       batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
                [this](Batch&& batch) {
                  uint32_t rows = batch.rows;
-                 if (!submit_(std::move(batch))) counters_.Shed(counters_.shed_memory_full, rows);
+                 if (!submit_(std::move(batch))) counters_.Shed(counters_.shed_spool_full, rows);
                }),
       thread_([this] { Run(); }) {}
 

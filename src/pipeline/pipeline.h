@@ -15,7 +15,7 @@ namespace sluice::pipeline {
 
 // The thread between the ingest queue and the sink: takes blocks of datagrams, builds rows,
 // batches them and submits each batch. `submit` returns false when the sink has no room; the
-// batch's rows are then counted as shed (memory_full), never retried.
+// batch's rows are then counted as shed (spool_full), never retried.
 // Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
 class Pipeline {
  public:

@@ -1,5 +1,7 @@
 #include "spool/segment_reader.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -84,7 +86,8 @@ Attempt DecodeAt(std::string_view file, size_t pos) {
 
 Result<SegmentContents> ReadSegment(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kIoError, "cannot open segment " + path + ": " + std::strerror(errno));
+  if (!in)
+    return Fail(ErrorCode::kIoError, "cannot open segment " + path + ": " + std::strerror(errno));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return Fail(ErrorCode::kIoError, "cannot read segment " + path);
   std::string_view file(bytes);
@@ -129,6 +132,23 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
   }
   close_damage(file.size());
   return contents;
+}
+
+Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes) {
+  std::string bytes(stored_bytes, '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n =
+        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return Fail(ErrorCode::kIoError, std::string("cannot read spooled batch: ") +
+                                           (n < 0 ? std::strerror(errno) : "short file"));
+    done += static_cast<size_t>(n);
+  }
+  Attempt attempt = DecodeAt(bytes, 0);
+  if (!attempt.batch) return Fail(ErrorCode::kCorruption, "spooled batch: " + attempt.reason);
+  return std::move(attempt.batch->batch);
 }
 
 }  // namespace sluice::spool

@@ -41,4 +41,8 @@ struct SegmentContents {
 // kIoError when the file cannot be read. Thread-safe (no shared state).
 Result<SegmentContents> ReadSegment(const std::string& path);
 
+// Reads the one record at `offset` (`stored_bytes` long, as ReadSegment reported it) from the
+// open segment `fd`. kCorruption when it no longer decodes. Thread-safe (pread).
+Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes);
+
 }  // namespace sluice::spool

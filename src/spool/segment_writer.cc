@@ -70,7 +70,7 @@ Status SegmentWriter::WriteAll(const std::string& bytes) {
   return Ok();
 }
 
-Status SegmentWriter::Append(const pipeline::Batch& batch) {
+Result<uint64_t> SegmentWriter::Append(const pipeline::Batch& batch, uint64_t room) {
   frame_input_.clear();
   PutLittleEndian(frame_input_, batch.id, 8);
   PutLittleEndian(frame_input_, batch.rows, 4);
@@ -85,13 +85,17 @@ Status SegmentWriter::Append(const pipeline::Batch& batch) {
     return Fail(ErrorCode::kIoError, std::string("zstd: ") + ZSTD_getErrorName(frame));
   }
   record_.resize(kRecordHeaderSize + frame);
+  if (record_.size() > room) {
+    return Fail(ErrorCode::kNoSpace,
+                "spool: no room for a batch of " + std::to_string(record_.size()) + " bytes");
+  }
   std::memcpy(record_.data(), kRecordMagic.data(), kRecordMagic.size());
   for (size_t i = 0; i < 4; ++i) record_[4 + i] = static_cast<char>((frame >> (8 * i)) & 0xFF);
   SLUICE_RETURN_IF_ERROR(WriteAll(record_));
   bytes_ += record_.size();
   raw_bytes_ += batch.copy_data.size();
   ++records_;
-  return Ok();
+  return uint64_t{record_.size()};
 }
 
 Status SegmentWriter::Sync() {

@@ -21,15 +21,16 @@ class SegmentWriter {
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
 
-  // Compresses and appends `batch`. kIoError (kNoSpace when the disk is full) leaves the file
-  // as it was before the call (a partial record is cut off again).
-  Status Append(const pipeline::Batch& batch);
+  // Compresses and appends `batch`; returns the bytes the record took. kNoSpace, writing
+  // nothing, when the record would take more than `room` bytes. kIoError (kNoSpace when the
+  // disk is full) leaves the file as it was before the call (a partial record is cut off).
+  Result<uint64_t> Append(const pipeline::Batch& batch, uint64_t room = UINT64_MAX);
   // Makes everything appended so far durable (fdatasync).
   Status Sync();
 
   const std::string& path() const { return path_; }
-  uint64_t bytes() const { return bytes_; }            // file size so far
-  uint64_t raw_bytes() const { return raw_bytes_; }    // uncompressed COPY bytes appended
+  uint64_t bytes() const { return bytes_; }          // file size so far
+  uint64_t raw_bytes() const { return raw_bytes_; }  // uncompressed COPY bytes appended
   uint32_t records() const { return records_; }
 
  private:

@@ -69,7 +69,7 @@ TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
   Pipeline pipeline(queue_, counters_, {2, std::chrono::hours(1), 1}, Collect(false));
   Publish({"a", "b", "c"});
   pipeline.Stop();
-  EXPECT_EQ(counters_.shed_memory_full.load(), 3u);
+  EXPECT_EQ(counters_.shed_spool_full.load(), 3u);
   EXPECT_EQ(counters_.shed.load(), 3u);
 }
 

@@ -1,9 +1,11 @@
-#include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "spool/segment_format.h"
 #include "spool/segment_reader.h"
@@ -21,9 +23,10 @@ pipeline::Batch MakeBatch(uint64_t id, uint32_t rows) {
   batch.rows = rows;
   batch.malformed = rows / 10;
   for (uint32_t i = 0; i < rows; ++i) {
-    batch.copy_data += "<22>Nov 28 10:07:37 postfix/smtpd[26021]: NOQUEUE: reject: RCPT from "
-                       "unknown[198.18.0." + std::to_string(i % 256) + "]: 554 5.7.1 blocked; " +
-                       std::to_string(id) + "\n";
+    batch.copy_data +=
+        "<22>Nov 28 10:07:37 postfix/smtpd[26021]: NOQUEUE: reject: RCPT from "
+        "unknown[198.18.0." +
+        std::to_string(i % 256) + "]: 554 5.7.1 blocked; " + std::to_string(id) + "\n";
   }
   return batch;
 }
@@ -34,7 +37,7 @@ class SegmentTest : public ::testing::Test {
     std::string path = dir_.File("seg-" + std::to_string(++n_));
     auto writer = SegmentWriter::Create(path, 3);
     EXPECT_TRUE(writer) << writer.error().message();
-    for (const auto& b : batches) EXPECT_TRUE((*writer)->Append(b));
+    for (const auto& b : batches) EXPECT_TRUE((*writer)->Append(b).has_value());
     EXPECT_TRUE((*writer)->Sync());
     return path;
   }
@@ -138,6 +141,34 @@ TEST_F(SegmentTest, ForeignOrFutureFilesAreCorruption) {
   Overwrite(path, "not a segment at all");
   EXPECT_FALSE(ReadSegment(path));
   EXPECT_EQ(ReadSegment(dir_.File("missing")).error().code(), ErrorCode::kIoError);
+}
+
+TEST_F(SegmentTest, AppendWithoutRoomWritesNothing) {
+  auto writer = SegmentWriter::Create(dir_.File("room"), 3);
+  ASSERT_TRUE(writer);
+  auto first = (*writer)->Append(MakeBatch(1, 50));
+  ASSERT_TRUE(first);
+  uint64_t size = (*writer)->bytes();
+  auto refused = (*writer)->Append(MakeBatch(2, 50), *first / 2);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNoSpace);
+  EXPECT_EQ((*writer)->bytes(), size);
+  auto contents = ReadSegment(dir_.File("room"));
+  ASSERT_TRUE(contents);
+  EXPECT_EQ(contents->batches.size(), 1u);
+  EXPECT_EQ(contents->file_bytes, size);
+}
+
+TEST_F(SegmentTest, ReadRecordAtReturnsTheBatchAtAnOffset) {
+  std::string path = Write({MakeBatch(1, 5), MakeBatch(2, 7)});
+  auto contents = ReadSegment(path);
+  ASSERT_TRUE(contents);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  auto batch = ReadRecordAt(fd, contents->batches[1].offset, contents->batches[1].stored_bytes);
+  ::close(fd);
+  ASSERT_TRUE(batch) << batch.error().message();
+  EXPECT_EQ(batch->id, 2u);
+  EXPECT_EQ(batch->rows, 7u);
 }
 
 TEST_F(SegmentTest, CreateRefusesToOverwriteAnExistingSegment) {

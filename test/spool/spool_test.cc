@@ -1,0 +1,193 @@
+#include "spool/spool.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "spool/segment_reader.h"
+#include "support/temp_dir.h"
+
+namespace sluice::spool {
+namespace {
+
+using testing::TempDir;
+
+pipeline::Batch MakeBatch(uint64_t id, uint32_t rows = 20) {
+  pipeline::Batch batch;
+  batch.id = id;
+  batch.rows = rows;
+  for (uint32_t i = 0; i < rows; ++i) {
+    batch.copy_data += "NOQUEUE: reject: RCPT from unknown[198.18.0." + std::to_string(i) +
+                       "]: 554 5.7.1 blocked using zen.spamhaus.org; batch " + std::to_string(id) +
+                       "\n";
+  }
+  return batch;
+}
+
+std::vector<std::string> Segments(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".sgz") names.push_back(e.path().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Spool> Open(size_t memory_bytes, uint64_t disk_bytes = 1 << 30,
+                              uint64_t segment_bytes = 64 << 20) {
+    SpoolOptions options;
+    options.dir = dir_.File("spool");
+    options.memory_bytes = memory_bytes;
+    options.disk_bytes = disk_bytes;
+    options.segment_bytes = segment_bytes;
+    auto spool = Spool::Open(options, counters_);
+    EXPECT_TRUE(spool) << spool.error().message();
+    return spool ? std::move(*spool) : nullptr;
+  }
+  // Takes everything waiting, commits it, and returns the ids seen.
+  std::multiset<uint64_t> TakeAll(Spool& spool) {
+    std::multiset<uint64_t> ids;
+    std::stop_source stop;
+    while (spool.waiting_batches() > 0) {
+      std::vector<pipeline::Batch> batches = spool.Take(stop.get_token(), 4, 1 << 20);
+      for (const auto& b : batches) {
+        ids.insert(b.id);
+        EXPECT_EQ(b.copy_data, MakeBatch(b.id, b.rows).copy_data);
+      }
+      spool.Commit(batches);
+    }
+    return ids;
+  }
+  TempDir dir_;
+  Counters counters_;
+};
+
+TEST_F(SpoolTest, MemoryFirstThenDiskAndEveryBatchComesBackOnce) {
+  auto spool = Open(3 * MakeBatch(0).copy_data.size());
+  for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+  EXPECT_LE(spool->memory_bytes(), 3 * MakeBatch(0).copy_data.size());
+  EXPECT_GT(spool->disk_bytes(), 0u);
+  EXPECT_EQ(counters_.spooled_batches.load(), 7u);
+  std::multiset<uint64_t> ids = TakeAll(*spool);
+  EXPECT_EQ(ids, (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(spool->memory_bytes(), 0u);
+}
+
+TEST_F(SpoolTest, CommittedSegmentsAreDeleted) {
+  auto spool = Open(0, 1 << 30, 1);  // every batch on disk, a new segment for each
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+  EXPECT_EQ(Segments(dir_.File("spool")).size(), 5u);
+  TakeAll(*spool);
+  EXPECT_LE(Segments(dir_.File("spool")).size(), 1u);  // only the one still open for appends
+}
+
+TEST_F(SpoolTest, DiskCapRefusesInsteadOfGrowing) {
+  auto spool = Open(0, 2000);
+  int kept = 0;
+  for (uint64_t id = 1; id <= 50; ++id) kept += spool->Add(MakeBatch(id));
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, 50);
+  EXPECT_LE(spool->disk_bytes(), 2000u);
+  EXPECT_EQ(TakeAll(*spool).size(), static_cast<size_t>(kept));
+}
+
+TEST_F(SpoolTest, ReturnedBatchesAreTakenAgainFirst) {
+  auto spool = Open(1 << 20);
+  ASSERT_TRUE(spool->Add(MakeBatch(1)));
+  ASSERT_TRUE(spool->Add(MakeBatch(2)));
+  std::stop_source stop;
+  auto first = spool->Take(stop.get_token(), 1, 1 << 20);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].id, 1u);
+  spool->Return(std::move(first));
+  auto again = spool->Take(stop.get_token(), 1, 1 << 20);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, 1u);
+}
+
+TEST_F(SpoolTest, TakeReturnsEmptyWhenStopped) {
+  auto spool = Open(1 << 20);
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.request_stop();
+  });
+  EXPECT_TRUE(spool->Take(stop.get_token(), 1, 1 << 20).empty());
+  stopper.join();
+}
+
+TEST_F(SpoolTest, ASecondSpoolOnTheSameDirectoryIsRefused) {
+  auto spool = Open(1 << 20);
+  SpoolOptions options;
+  options.dir = dir_.File("spool");
+  auto second = Spool::Open(options, counters_);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message().find("is in use by another process"), std::string::npos);
+}
+
+TEST_F(SpoolTest, SpilledAndUncommittedBatchesAreRecoveredAfterARestart) {
+  {
+    auto spool = Open(2 * MakeBatch(0).copy_data.size());
+    for (uint64_t id = 1; id <= 6; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+    std::stop_source stop;
+    auto taken = spool->Take(stop.get_token(), 1, 1 << 20);  // in flight, never committed
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_EQ(spool->SpillMemory(), 0u);  // as at shutdown: memory batches go to disk
+  }
+  // Batches 3-6 went to disk at once, 1-2 at shutdown; 3 was in flight, never committed, so it
+  // is queued again too (the ledger skips it if it did reach the database).
+  auto spool = Open(1 << 20);
+  EXPECT_EQ(counters_.recovered_batches.load(), 6u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(SpoolTest, TornTailIsCutAndTheWholeRecordsRecovered) {
+  {
+    auto spool = Open(0);
+    for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+  }
+  std::string segment = Segments(dir_.File("spool")).front();
+  auto size = std::filesystem::file_size(segment);
+  std::filesystem::resize_file(segment, size - 10);
+  auto spool = Open(1 << 20);
+  EXPECT_EQ(counters_.recovered_batches.load(), 2u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2}));
+  EXPECT_EQ(counters_.quarantined_segments.load(), 0u);
+}
+
+TEST_F(SpoolTest, DamagedSegmentKeepsItsIntactBatchesAndIsQuarantined) {
+  {
+    auto spool = Open(0);
+    for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+  }
+  std::string segment = Segments(dir_.File("spool")).front();
+  auto contents = ReadSegment(segment);
+  ASSERT_TRUE(contents);
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(contents->batches[1].offset + 20));
+    f.put('\x55');
+  }
+  auto spool = Open(1 << 20);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 3}));
+  EXPECT_TRUE(Segments(dir_.File("spool")).empty());
+  EXPECT_EQ(Segments(dir_.File("spool/quarantine")).size(), 1u);
+}
+
+TEST_F(SpoolTest, ForeignFileInTheSpoolIsQuarantinedAtStart) {
+  std::filesystem::create_directories(dir_.File("spool"));
+  std::ofstream(dir_.File("spool/seg-00000000000000000007.sgz")) << "garbage";
+  auto spool = Open(1 << 20);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
+  EXPECT_EQ(Segments(dir_.File("spool/quarantine")).size(), 1u);
+  ASSERT_TRUE(spool->Add(MakeBatch(1)));
+}
+
+}  // namespace
+}  // namespace sluice::spool

@@ -12,7 +12,8 @@ std::string Counters::Summary() const {
       << " (queue_full=" << get(shed_queue_full) << " spool_full=" << get(shed_spool_full)
       << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected)
       << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
-      << " db_errors=" << get(db_errors);
+      << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
+      << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments);
   return out.str();
 }
 

@@ -22,7 +22,7 @@ struct Counters {
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
   std::atomic<uint64_t> shed_rejected{0};         // batches the database refused for content
   std::atomic<uint64_t> batches_committed{0};
-  std::atomic<uint64_t> db_errors{0};  // failed connects and writes (each retried)
+  std::atomic<uint64_t> db_errors{0};             // failed connects and writes (each retried)
   std::atomic<uint64_t> spooled_batches{0};       // batches written to spool segments
   std::atomic<uint64_t> recovered_batches{0};     // batches found in the spool at start
   std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
@@ -33,7 +33,8 @@ struct Counters {
     shed.fetch_add(n, std::memory_order_relaxed);
   }
 
-  // One line: "received=… stored=… malformed=… shed=… (queue_full=… …) bytes=… batches=…".
+  // One line: "received=… stored=… malformed=… shed=… (queue_full=… …) bytes=… batches=…
+  // db_errors=… spooled=… recovered=… quarantined=…".
   std::string Summary() const;
 };
 

@@ -117,8 +117,15 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
        }},
       {"spool",
        {
+           {"dir", StringKey([](Settings& s) -> std::string& { return s.spool.dir; })},
            {"memory_mb",
-            IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.memory_mb; }, 1, 1 << 20)},
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.memory_mb; }, 0, 1 << 20)},
+           {"disk_mb",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.disk_mb; }, 0, 1 << 30)},
+           {"segment_mb",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.segment_mb; }, 1, 4096)},
+           {"zstd_level",
+            IntKey<int>([](Settings& s) -> int& { return s.spool.zstd_level; }, 1, 19)},
        }},
       {"log", {{"level", LogLevelKey()}}},
   };

@@ -32,7 +32,11 @@ struct DatabaseSettings {
 };
 
 struct SpoolSettings {
-  size_t memory_mb = 256;  // batches waiting for the database; beyond it events are shed
+  std::string dir = "/var/lib/sluice/spool";  // segment files, LOCK and quarantine/
+  size_t memory_mb = 256;  // batches waiting for the database in memory, then on disk
+  size_t disk_mb = 4096;   // all segment files together; beyond it events are shed
+  size_t segment_mb = 64;  // a segment file is closed and a new one begun past this
+  int zstd_level = 3;      // zstd level of segment records
 };
 
 struct LogSettings {

@@ -16,6 +16,7 @@
 #include "sink/migrations.h"
 #include "sink/pg_connection.h"
 #include "sink/writer_pool.h"
+#include "spool/spool.h"
 
 namespace sluice::daemon {
 namespace {
@@ -90,15 +91,25 @@ int RunDaemon(const config::Settings& settings) {
     return kExitFailure;
   }
   Counters counters;
+  spool::SpoolOptions spool_options;
+  spool_options.dir = settings.spool.dir;
+  spool_options.memory_bytes = settings.spool.memory_mb << 20;
+  spool_options.disk_bytes = uint64_t{settings.spool.disk_mb} << 20;
+  spool_options.segment_bytes = uint64_t{settings.spool.segment_mb} << 20;
+  spool_options.zstd_level = settings.spool.zstd_level;
+  auto spool = spool::Spool::Open(spool_options, counters);
+  if (!spool) {
+    LogError(spool.error().message());
+    return kExitFailure;
+  }
   sink::WriterPoolOptions pool_options;
   pool_options.conninfo = settings.database.conninfo;
   pool_options.instance_id = InstanceId(settings);
   pool_options.writers = settings.database.writers;
-  pool_options.memory_bytes = settings.spool.memory_mb << 20;
   pool_options.backoff_min = settings.database.backoff_min_ms;
   pool_options.backoff_max = settings.database.backoff_max_ms;
   pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
-  sink::WriterPool pool(pool_options, counters);
+  sink::WriterPool pool(pool_options, **spool, counters);
 
   size_t block_bytes = std::max(
       kMinBlockBytes, ingest::DatagramBlock::RecordSize(settings.ingest.max_datagram_bytes));
@@ -132,15 +143,14 @@ int RunDaemon(const config::Settings& settings) {
   pipeline.Stop();
   auto deadline = std::chrono::steady_clock::now() + settings.database.shutdown_timeout_ms;
   if (!pool.Drain(deadline)) {
-    LogWarn("shutdown timeout reached with batches still unwritten");
+    LogWarn("shutdown timeout reached with batches unwritten; they stay in the spool at " +
+            settings.spool.dir + " for the next start");
   }
-  uint64_t unwritten = 0;
-  for (const pipeline::Batch& batch : pool.Stop()) unwritten += batch.rows;
-  if (unwritten > 0) {
-    counters.Shed(counters.shed_shutdown, unwritten);
-    LogWarn(std::to_string(unwritten) +
-            " events could not be written before the shutdown "
-            "timeout; counted as shed");
+  pool.Stop();
+  if (uint64_t lost = (*spool)->SpillMemory(); lost > 0) {
+    counters.Shed(counters.shed_shutdown, lost);
+    LogWarn(std::to_string(lost) +
+            " events could not be written or spooled at shutdown; counted as shed");
   }
   LogInfo("stopped: " + counters.Summary());
   return kExitOk;

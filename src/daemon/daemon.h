@@ -11,9 +11,10 @@ inline constexpr int kExitFailure = 1;    // could not start (socket, schema), s
 inline constexpr int kExitBadConfig = 2;  // the config file was refused
 
 // Runs sluiced with `settings` until SIGTERM or SIGINT, then flushes and returns an exit code.
-// Start order: schema check → writer pool → queue and pipeline → socket → receivers. Stop order is
-// the reverse: receivers stop reading → pipeline drains the queue and emits its last batch →
-// writers flush within database.shutdown_timeout_ms → what is left is counted as shed.
+// Start order: schema check → spool (lock, recovery) → writer pool → queue and pipeline →
+// socket → receivers. Stop order is the reverse: receivers stop reading → the pipeline drains
+// the queue and emits its last batch → writers flush within database.shutdown_timeout_ms →
+// what is still in memory goes to the spool's segments for the next start.
 // Prints the counters' one-line summary at exit. Call once, from the main thread, before any
 // other thread exists (it blocks the signals it waits for).
 int RunDaemon(const config::Settings& settings);

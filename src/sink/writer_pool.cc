@@ -24,8 +24,8 @@ Result<std::unique_ptr<BatchWriter>> OpenWriter(const WriterPoolOptions& options
 
 }  // namespace
 
-WriterPool::WriterPool(WriterPoolOptions options, Counters& counters)
-    : options_(std::move(options)), counters_(counters) {
+WriterPool::WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters& counters)
+    : options_(std::move(options)), spool_(spool), counters_(counters) {
   {
     MutexLock lock(mu_);
     slots_.resize(static_cast<size_t>(options_.writers));
@@ -35,35 +35,17 @@ WriterPool::WriterPool(WriterPoolOptions options, Counters& counters)
   }
 }
 
-WriterPool::~WriterPool() { (void)Stop(); }  // unwritten batches were counted by the owner
+WriterPool::~WriterPool() { Stop(); }
 
-bool WriterPool::Submit(pipeline::Batch&& batch) {
-  {
-    MutexLock lock(mu_);
-    size_t size = batch.copy_data.size();
-    if (stopping_ || pending_bytes_ + size > options_.memory_bytes) return false;
-    pending_bytes_ += size;
-    pending_.push_back(std::move(batch));
-  }
-  cv_.notify_all();
-  return true;
-}
-
-size_t WriterPool::pending_bytes() const {
-  MutexLock lock(mu_);
-  return pending_bytes_;
-}
+bool WriterPool::Submit(pipeline::Batch&& batch) { return spool_.Add(std::move(batch)); }
 
 bool WriterPool::Drain(std::chrono::steady_clock::time_point deadline) {
-  MutexLock lock(mu_);
-  return cv_.wait_until(lock, deadline,
-                        [this]() REQUIRES(mu_) { return pending_.empty() && in_flight_ == 0; });
+  return spool_.WaitEmpty(deadline);
 }
 
-std::deque<pipeline::Batch> WriterPool::Stop() {
+void WriterPool::Stop() {
   {
     MutexLock lock(mu_);
-    stopping_ = true;
     for (Slot& slot : slots_) {
       if (slot.connection != nullptr) slot.connection->Cancel();
     }
@@ -73,41 +55,6 @@ std::deque<pipeline::Batch> WriterPool::Stop() {
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
-  MutexLock lock(mu_);
-  pending_bytes_ = 0;
-  return std::exchange(pending_, {});
-}
-
-std::vector<pipeline::Batch> WriterPool::Take(std::stop_token stop) {
-  MutexLock lock(mu_);
-  cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !pending_.empty(); });
-  std::vector<pipeline::Batch> batches;
-  if (stop.stop_requested()) return batches;
-  size_t bytes = 0;
-  while (
-      !pending_.empty() && batches.size() < kMaxBatchesPerTransaction &&
-      (batches.empty() || bytes + pending_.front().copy_data.size() <= kMaxBytesPerTransaction)) {
-    bytes += pending_.front().copy_data.size();
-    batches.push_back(std::move(pending_.front()));
-    pending_.pop_front();
-  }
-  in_flight_ += batches.size();
-  return batches;
-}
-
-void WriterPool::Finish(std::vector<pipeline::Batch>&& batches, bool done) {
-  {
-    MutexLock lock(mu_);
-    in_flight_ -= batches.size();
-    if (done) {
-      for (const pipeline::Batch& batch : batches) pending_bytes_ -= batch.copy_data.size();
-    } else {
-      for (auto it = batches.rbegin(); it != batches.rend(); ++it) {
-        pending_.push_front(std::move(*it));  // first in line again, in their order
-      }
-    }
-  }
-  cv_.notify_all();
 }
 
 void WriterPool::Sleep(std::stop_token stop, std::chrono::milliseconds delay) {
@@ -155,10 +102,15 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       last_error.clear();
       backoff.Reset();
     }
-    std::vector<pipeline::Batch> batches = Take(stop);
+    std::vector<pipeline::Batch> batches =
+        spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
     if (batches.empty()) break;
     Status status = WriteAndCount(*writer, batches, index);
-    Finish(std::move(batches), /*done=*/status.has_value());
+    if (status) {
+      spool_.Commit(batches);
+    } else {
+      spool_.Return(std::move(batches));
+    }
     if (status) {
       backoff.Reset();
       continue;

@@ -127,7 +127,11 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
   EXPECT_EQ(settings->database.backoff_min_ms, defaults.database.backoff_min_ms);
   EXPECT_EQ(settings->database.backoff_max_ms, defaults.database.backoff_max_ms);
   EXPECT_EQ(settings->database.partitions_ahead_days, defaults.database.partitions_ahead_days);
+  EXPECT_EQ(settings->spool.dir, defaults.spool.dir);
   EXPECT_EQ(settings->spool.memory_mb, defaults.spool.memory_mb);
+  EXPECT_EQ(settings->spool.disk_mb, defaults.spool.disk_mb);
+  EXPECT_EQ(settings->spool.segment_mb, defaults.spool.segment_mb);
+  EXPECT_EQ(settings->spool.zstd_level, defaults.spool.zstd_level);
   EXPECT_EQ(settings->log.level, defaults.log.level);
 }
 

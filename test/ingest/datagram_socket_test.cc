@@ -1,14 +1,14 @@
 #include "ingest/datagram_socket.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <fstream>
 
-#include <grp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "support/temp_dir.h"
 
@@ -35,7 +35,7 @@ TEST(DatagramSocketTest, GivesTheSocketToTheConfiguredGroup) {
   TempDir dir;
   auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0660, "daemon", 0});
   ASSERT_TRUE(socket) << socket.error().message();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.File("s.sock").c_str(), &st), 0);
   EXPECT_EQ(st.st_gid, expected);
   EXPECT_EQ(st.st_mode & 0777, 0660u);

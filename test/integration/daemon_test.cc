@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -132,35 +134,60 @@ TEST_F(DaemonTest, MillionLoggerDatagramsBecomeAMillionRowsThroughTheConfiguredW
   EXPECT_EQ(peak.load(), 2) << "peak connections of sluiced";
 }
 
-TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverythingHeldLandsAndTheRestIsShed) {
-  // 1 MiB for waiting batches: an outage this long overflows it, so both paths are exercised.
-  DaemonHarness daemon(pg(), {{"spool.memory_mb", "1"}, {"database.batch_rows", "500"}});
-  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+// Sends `per_burst` datagrams every 250 ms while the database is down for `outage`; returns
+// how many were sent in all, 2000 of them before the outage.
+long long FloodThroughAnOutage(testing::PgSandbox& pg, const DaemonHarness& daemon,
+                               std::chrono::seconds outage, int per_burst) {
   auto flood = [&](int n) {
-    return RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", std::to_string(n)});
+    return RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", std::to_string(n)}).exit_code;
   };
-  ASSERT_EQ(flood(2000).exit_code, 0);
-  ASSERT_TRUE(WaitUntil([&] { return Rows() == 2000; }, std::chrono::seconds(30)));
-  ASSERT_TRUE(pg().Stop());
-  auto outage_end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  EXPECT_EQ(flood(2000), 0);
+  EXPECT_TRUE(WaitUntil([&] { return pg.Query("SELECT count(*) FROM sluice.events") == "2000"; },
+                        std::chrono::seconds(30)));
+  EXPECT_TRUE(pg.Stop());
+  auto outage_end = std::chrono::steady_clock::now() + outage;
   long long sent = 2000;
   while (std::chrono::steady_clock::now() < outage_end) {
-    ASSERT_EQ(flood(2000).exit_code, 0);
-    sent += 2000;
+    EXPECT_EQ(flood(per_burst), 0);
+    sent += per_burst;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  ASSERT_TRUE(pg().Start());
-  // sluiced reconnects by itself; give it time to drain what it held.
+  EXPECT_TRUE(pg.Start());
+  return sent;
+}
+
+TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverySpooledEventLandsOnce) {
+  // 1 MiB of memory: most of the outage goes to disk segments and comes back from them.
+  DaemonHarness daemon(pg(), {{"spool.memory_mb", "1"}, {"database.batch_rows", "500"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  long long sent = FloodThroughAnOutage(pg(), daemon, std::chrono::seconds(10), 2000);
+  EXPECT_TRUE(WaitUntil([&] { return Rows() == sent; }, std::chrono::seconds(90)));
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "received"), sent) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), sent);
+  EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
+  EXPECT_GT(SummaryValue(stopped.output, "spooled"), 0);
+  EXPECT_EQ(Rows(), sent);
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
+                       "HAVING count(*) > 1) d"),
+            "0");
+}
+
+TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {
+  DaemonHarness daemon(
+      pg(), {{"spool.memory_mb", "1"}, {"spool.disk_mb", "0"}, {"database.batch_rows", "500"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  long long sent = FloodThroughAnOutage(pg(), daemon, std::chrono::seconds(5), 4000);
   long long before = -1;
   WaitUntil(
-      [&] {
+      [&] {  // until the count stops moving: what was held has landed
         long long now = Rows();
-        bool settled = now == before;
+        bool settled = now == before && now > 2000;
         before = now;
-        return settled && now > 2000;
+        return settled;
       },
       std::chrono::seconds(60));
-  std::this_thread::sleep_for(std::chrono::seconds(1));
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   long long received = SummaryValue(stopped.output, "received");
@@ -170,11 +197,31 @@ TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverythingHeldLandsAndTheRestIsS
   EXPECT_EQ(received, stored + shed) << stopped.output;
   EXPECT_EQ(Rows(), stored);
   EXPECT_GT(stored, 2000) << "what was held in memory during the outage must land";
-  EXPECT_GT(shed, 0) << "1 MiB cannot hold 10 s of this stream";
-  EXPECT_EQ(SummaryValue(stopped.output, "memory_full"), shed);
-  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
-                       "HAVING count(*) > 1) d"),
-            "0");
+  EXPECT_GT(shed, 0) << "1 MiB cannot hold this outage";
+  EXPECT_EQ(SummaryValue(stopped.output, "spool_full"), shed);
+}
+
+TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {
+  std::map<std::string, std::string> config = {{"database.batch_rows", "500"},
+                                               {"database.shutdown_timeout_ms", "500"}};
+  DaemonHarness first(pg(), config);
+  ASSERT_TRUE(first.Start()) << first.Output();
+  ASSERT_TRUE(pg().Stop());
+  ASSERT_EQ(RunProcess({SLUICE_FLOOD, first.socket_path(), "-n", "20000"}).exit_code, 0);
+  ProcessResult stopped = first.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "received"), 20000);
+  EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0) << stopped.output;
+  ASSERT_TRUE(pg().Start());
+  // Same config, same spool directory: the restart finds the batches and loads them.
+  DaemonHarness second(pg(), config);
+  std::filesystem::copy(first.dir().File("spool"), second.dir().File("spool"));
+  ASSERT_TRUE(second.Start()) << second.Output();
+  EXPECT_TRUE(WaitUntil([&] { return Rows() == 20000; }, std::chrono::seconds(60)));
+  ProcessResult restarted = second.Stop();
+  EXPECT_EQ(restarted.exit_code, 0) << restarted.output;
+  EXPECT_EQ(SummaryValue(restarted.output, "recovered"), 40);
+  EXPECT_EQ(Rows(), 20000);
 }
 
 TEST_F(DaemonTest, BinaryOversizedAndEmptyDatagramsAreCountedAndStoredEscaped) {
@@ -225,10 +272,17 @@ TEST_F(DaemonTest, RefusesAMissingSchemaAndASocketAnotherDaemonServes) {
 
   DaemonHarness first(pg());
   ASSERT_TRUE(first.Start()) << first.Output();
-  ProcessResult second = RunProcess({SLUICE_SLUICED, "--config", first.config_path()});
-  EXPECT_EQ(second.exit_code, 1);
-  EXPECT_NE(second.output.find("served by another live process"), std::string::npos)
-      << second.output;
+  // Same spool directory: refused by the spool's lock.
+  ProcessResult same_spool = RunProcess({SLUICE_SLUICED, "--config", first.config_path()});
+  EXPECT_EQ(same_spool.exit_code, 1);
+  EXPECT_NE(same_spool.output.find("is in use by another process"), std::string::npos)
+      << same_spool.output;
+  // Own spool, same socket: refused by the socket check.
+  DaemonHarness second(pg(), {{"ingest.socket", "\"" + first.socket_path() + "\""}});
+  ProcessResult same_socket = RunProcess({SLUICE_SLUICED, "--config", second.config_path()});
+  EXPECT_EQ(same_socket.exit_code, 1);
+  EXPECT_NE(same_socket.output.find("served by another live process"), std::string::npos)
+      << same_socket.output;
   EXPECT_EQ(first.Stop().exit_code, 0);
 }
 

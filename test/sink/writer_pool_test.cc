@@ -10,6 +10,7 @@
 #include "sink/batch_writer.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace sluice::sink {
 namespace {
@@ -54,14 +55,28 @@ class WriterPoolTest : public ::testing::Test {
     options.backoff_max = std::chrono::milliseconds(200);
     return options;
   }
+  // A fresh spool in a temp dir; `memory` and `disk` cap it.
+  std::unique_ptr<spool::Spool> MakeSpool(size_t memory = 256 << 20, uint64_t disk = 1 << 30) {
+    spool::SpoolOptions options;
+    options.dir = dir_.File("spool" + std::to_string(++spools_));
+    options.memory_bytes = memory;
+    options.disk_bytes = disk;
+    auto opened = spool::Spool::Open(options, counters_);
+    EXPECT_TRUE(opened) << opened.error().message();
+    return std::move(*opened);
+  }
+  testing::TempDir dir_;
+  int spools_ = 0;
   Counters counters_;
 };
 
 TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
-  WriterPool pool(Options(2), counters_);
+  auto spool = MakeSpool();
+  WriterPool pool(Options(2), *spool, counters_);
   for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(pool.Submit(MakeBatch(id, 100, "land")));
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
-  EXPECT_TRUE(pool.Stop().empty());
+  pool.Stop();
+  EXPECT_EQ(spool->waiting_batches(), 0u);
   EXPECT_EQ(Count("land"), "1000");
   EXPECT_EQ(counters_.stored.load(), 1000u);
   EXPECT_EQ(counters_.batches_committed.load(), 10u);
@@ -74,32 +89,29 @@ TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
 }
 
 TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
-  WriterPool pool(Options(1), counters_);
+  auto spool = MakeSpool();
+  WriterPool pool(Options(1), *spool, counters_);
   ASSERT_TRUE(pool.Submit(MakeBatch(77, 5, "twice")));
   ASSERT_TRUE(pool.Submit(MakeBatch(77, 5, "twice")));  // e.g. a retry after an unknown outcome
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
-  (void)pool.Stop();
+  pool.Stop();
   EXPECT_EQ(Count("twice"), "5");
   EXPECT_EQ(counters_.batches_committed.load(), 1u);
   EXPECT_EQ(pg().Query("SELECT rows FROM sluice.batches WHERE batch_id = 77"), "5");
 }
 
 TEST_F(WriterPoolTest, ARefusedBatchIsShedAloneAndItsTransactionNeighboursLand) {
-  WriterPoolOptions options = Options(1);
-  options.conninfo = "host=/nonexistent-sluice-dir";  // hold the batches until all are queued
   pipeline::Batch poison = MakeBatch(902, 5, "poison");
   poison.copy_data.replace(19, 2, "\x7f\x7f");  // a tuple with 32639 columns: refused
+  auto spool = MakeSpool();
+  // All three wait before the pool starts, so its one writer takes them into one transaction.
+  ASSERT_TRUE(spool->Add(MakeBatch(901, 5, "neighbour")));
+  ASSERT_TRUE(spool->Add(std::move(poison)));
+  ASSERT_TRUE(spool->Add(MakeBatch(903, 5, "neighbour")));
   {
-    WriterPool holding(options, counters_);
-    ASSERT_TRUE(holding.Submit(MakeBatch(901, 5, "neighbour")));
-    ASSERT_TRUE(holding.Submit(std::move(poison)));
-    ASSERT_TRUE(holding.Submit(MakeBatch(903, 5, "neighbour")));
-    std::deque<pipeline::Batch> held = holding.Stop();
-    ASSERT_EQ(held.size(), 3u);
-    WriterPool pool(Options(1), counters_);  // takes all three into one transaction
-    for (pipeline::Batch& batch : held) ASSERT_TRUE(pool.Submit(std::move(batch)));
+    WriterPool pool(Options(1), *spool, counters_);
     ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
-    (void)pool.Stop();
+    pool.Stop();
   }
   EXPECT_EQ(Count("neighbour"), "10");
   EXPECT_EQ(Count("poison"), "0");
@@ -108,7 +120,8 @@ TEST_F(WriterPoolTest, ARefusedBatchIsShedAloneAndItsTransactionNeighboursLand) 
 }
 
 TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {
-  WriterPool pool(Options(3), counters_);
+  auto spool = MakeSpool();
+  WriterPool pool(Options(3), *spool, counters_);
   std::atomic<bool> done{false};
   int peak = 0;
   std::thread sampler([&] {
@@ -125,27 +138,31 @@ TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   done = true;
   sampler.join();
-  (void)pool.Stop();
+  pool.Stop();
   EXPECT_EQ(Count("conns"), "10000");
   EXPECT_GE(peak, 1);
   EXPECT_LE(peak, 3);
 }
 
-TEST_F(WriterPoolTest, MemoryCapRefusesBatchesInsteadOfGrowing) {
+TEST_F(WriterPoolTest, WhileTheDatabaseIsUnreachableBatchesSpillToDiskUpToItsCap) {
   WriterPoolOptions options = Options(1);
   options.conninfo = "host=/nonexistent-sluice-dir";  // never connects: nothing drains
-  options.memory_bytes = 64 << 10;
-  WriterPool pool(options, counters_);
+  auto spool = MakeSpool(16 << 10, 64 << 10);
+  WriterPool pool(options, *spool, counters_);
   int accepted = 0;
-  for (uint64_t id = 1; id <= 100; ++id) accepted += pool.Submit(MakeBatch(id, 10, "cap"));
+  for (uint64_t id = 1; id <= 400; ++id) accepted += pool.Submit(MakeBatch(id, 10, "cap"));
   EXPECT_GT(accepted, 0);
-  EXPECT_LT(accepted, 100);
-  EXPECT_LE(pool.pending_bytes(), size_t{64 << 10});
-  EXPECT_EQ(pool.Stop().size(), static_cast<size_t>(accepted));
+  EXPECT_LT(accepted, 400);
+  EXPECT_LE(spool->memory_bytes(), size_t{16 << 10});
+  EXPECT_LE(spool->disk_bytes(), uint64_t{64 << 10});
+  EXPECT_GT(counters_.spooled_batches.load(), 0u);
+  pool.Stop();
+  EXPECT_EQ(spool->waiting_batches(), static_cast<size_t>(accepted));
 }
 
 TEST_F(WriterPoolTest, ReconnectsAfterTheServerRestartsAndLosesNothing) {
-  WriterPool pool(Options(2), counters_);
+  auto spool = MakeSpool();
+  WriterPool pool(Options(2), *spool, counters_);
   ASSERT_TRUE(pool.Submit(MakeBatch(5000, 10, "restart")));
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   ASSERT_TRUE(pg().Stop());
@@ -153,7 +170,7 @@ TEST_F(WriterPoolTest, ReconnectsAfterTheServerRestartsAndLosesNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_TRUE(pg().Start());
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
-  (void)pool.Stop();
+  pool.Stop();
   EXPECT_EQ(Count("restart"), "210");
   EXPECT_GT(counters_.db_errors.load(), 0u);
 }

@@ -18,6 +18,7 @@ DaemonHarness::DaemonHarness(const PgSandbox& pg, std::map<std::string, std::str
   tables["ingest"]["socket"] = "\"" + socket_path_ + "\"";
   tables["database"]["conninfo"] = "\"" + pg.conninfo() + "\"";
   tables["database"]["batch_ms"] = "50";
+  tables["spool"]["dir"] = "\"" + dir_.File("spool") + "\"";
   tables["database"]["backoff_max_ms"] = "500";
   for (const auto& [key, value] : overrides) {
     size_t dot = key.find('.');

@@ -1,16 +1,17 @@
 #include "spool/segment_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string_view>
 
 #include <zstd.h>
 
+#include "common/unique_fd.h"
 #include "spool/segment_format.h"
 
 namespace sluice::spool {
@@ -82,15 +83,36 @@ Attempt DecodeAt(std::string_view file, size_t pos) {
   return attempt;
 }
 
+// Reads `length` bytes at `offset` of `fd`.
+Result<std::string> ReadRecordBytes(int fd, uint64_t offset, uint64_t length) {
+  std::string bytes(length, '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n =
+        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return Fail(ErrorCode::kIoError,
+                  std::string("cannot read spool segment: ") +
+                      (n < 0 ? std::strerror(errno) : "shorter than expected"));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Result<SegmentContents> ReadSegment(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
     return Fail(ErrorCode::kIoError, "cannot open segment " + path + ": " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Fail(ErrorCode::kIoError, "cannot read segment " + path);
-  std::string_view file(bytes);
+  }
+  auto size = static_cast<uint64_t>(st.st_size);
+  auto bytes = ReadRecordBytes(fd.get(), 0, size);
+  if (!bytes) return tl::unexpected(bytes.error());
+  std::string_view file(*bytes);
 
   SegmentContents contents;
   contents.file_bytes = file.size();
@@ -106,12 +128,11 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
 
   size_t pos = kSegmentHeaderSize;
   contents.valid_end = pos;
-  std::optional<Damage> open_damage;
+  bool in_damage = false;  // between a record that failed and the next one that decodes
   auto close_damage = [&](size_t end) {
-    if (!open_damage) return;
-    open_damage->length = end - open_damage->offset;
-    contents.damage.push_back(std::move(*open_damage));
-    open_damage.reset();
+    if (!in_damage) return;
+    contents.damage.back().length = end - contents.damage.back().offset;
+    in_damage = false;
   };
   while (pos < file.size()) {
     Attempt attempt = DecodeAt(file, pos);
@@ -122,11 +143,14 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
       contents.batches.push_back(std::move(*attempt.batch));
       continue;
     }
-    if (attempt.torn && !open_damage) {
+    if (attempt.torn && !in_damage) {
       contents.torn_tail = true;
       break;
     }
-    if (!open_damage) open_damage = Damage{pos, 0, attempt.reason};
+    if (!in_damage) {
+      contents.damage.push_back(Damage{pos, 0, attempt.reason});
+      in_damage = true;
+    }
     size_t next = file.find(kRecordMagic, pos + 1);
     pos = next == std::string_view::npos ? file.size() : next;
   }
@@ -135,18 +159,9 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
 }
 
 Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes) {
-  std::string bytes(stored_bytes, '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n =
-        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return Fail(ErrorCode::kIoError, std::string("cannot read spooled batch: ") +
-                                           (n < 0 ? std::strerror(errno) : "short file"));
-    done += static_cast<size_t>(n);
-  }
-  Attempt attempt = DecodeAt(bytes, 0);
+  auto bytes = ReadRecordBytes(fd, offset, stored_bytes);
+  if (!bytes) return tl::unexpected(bytes.error());
+  Attempt attempt = DecodeAt(*bytes, 0);
   if (!attempt.batch) return Fail(ErrorCode::kCorruption, "spooled batch: " + attempt.reason);
   return std::move(attempt.batch->batch);
 }

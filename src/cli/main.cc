@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/migrate_command.h"
+#include "cli/spool_command.h"
 #include "config/config_loader.h"
 
 namespace {
@@ -19,6 +20,14 @@ int main(int argc, char** argv) {
   std::string config_path;
   CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
   migrate->add_option("-c,--config", config_path, "TOML config file")->required();
+  CLI::App* spool = app.add_subcommand("spool", "inspect the spool directory");
+  spool->require_subcommand(1);
+  CLI::App* spool_ls = spool->add_subcommand("ls", "list segments: batches, rows, bytes, ratio");
+  CLI::App* spool_verify =
+      spool->add_subcommand("verify", "check every record's checksum; exit 1 on damage");
+  for (CLI::App* verb : {spool_ls, spool_verify}) {
+    verb->add_option("-c,--config", config_path, "TOML config file")->required();
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,5 +40,7 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
+  if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
+  if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   return 1;
 }

@@ -220,7 +220,8 @@ TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {
   EXPECT_TRUE(WaitUntil([&] { return Rows() == 20000; }, std::chrono::seconds(60)));
   ProcessResult restarted = second.Stop();
   EXPECT_EQ(restarted.exit_code, 0) << restarted.output;
-  EXPECT_EQ(SummaryValue(restarted.output, "recovered"), 40);
+  // At least 20,000 / batch_rows batches; more when slow runs close batches on batch_ms.
+  EXPECT_GE(SummaryValue(restarted.output, "recovered"), 40);
   EXPECT_EQ(Rows(), 20000);
 }
 

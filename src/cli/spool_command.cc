@@ -1,0 +1,130 @@
+#include "cli/spool_command.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "spool/segment_reader.h"
+
+namespace sluice::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Segment files in the spool directory, then those in quarantine/, each sorted by name.
+// Segment files in the spool directory, then those in quarantine/ (if any), each sorted.
+std::vector<fs::path> SegmentFiles(const std::string& dir, std::error_code& ec) {
+  std::vector<fs::path> files;
+  for (const std::string& where : {dir, dir + "/quarantine"}) {
+    std::error_code missing;
+    if (where != dir && !fs::is_directory(where, missing)) continue;
+    std::vector<fs::path> here;
+    for (const auto& entry : fs::directory_iterator(where, ec)) {
+      if (entry.path().extension() == ".sgz") here.push_back(entry.path());
+    }
+    if (ec) return {};
+    std::sort(here.begin(), here.end());
+    files.insert(files.end(), here.begin(), here.end());
+  }
+  return files;
+}
+
+std::string LastChange(const fs::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return "?";
+  std::tm tm{};
+  gmtime_r(&st.st_mtime, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+std::string State(const Result<spool::SegmentContents>& contents, const fs::path& path) {
+  std::string state = path.parent_path().filename() == "quarantine" ? "quarantined" : "ok";
+  if (!contents) return "unreadable";
+  if (!contents->damage.empty()) state += ",damaged";
+  if (contents->torn_tail) state += ",torn-tail";
+  return state;
+}
+
+}  // namespace
+
+int RunSpoolList(const config::Settings& settings) {
+  std::error_code ec;
+  std::vector<fs::path> files = SegmentFiles(settings.spool.dir, ec);
+  if (ec) {
+    std::cerr << "sluice spool ls: " << settings.spool.dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  std::printf("%-40s %8s %10s %12s %12s %6s %-20s %s\n", "segment", "batches", "rows", "disk bytes",
+              "raw bytes", "ratio", "last change (UTC)", "state");
+  uint64_t total_batches = 0, total_rows = 0, total_disk = 0, total_raw = 0;
+  for (const fs::path& path : files) {
+    auto contents = spool::ReadSegment(path.string());
+    uint64_t rows = 0, raw = 0;
+    size_t batches = contents ? contents->batches.size() : 0;
+    if (contents) {
+      for (const auto& spooled : contents->batches) {
+        rows += spooled.batch.rows;
+        raw += spooled.batch.copy_data.size();
+      }
+    }
+    uint64_t disk = fs::file_size(path, ec);
+    std::printf("%-40s %8zu %10llu %12llu %12llu %6.1f %-20s %s\n",
+                path.lexically_relative(settings.spool.dir).c_str(), batches,
+                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(disk),
+                static_cast<unsigned long long>(raw),
+                disk > 0 ? static_cast<double>(raw) / static_cast<double>(disk) : 0.0,
+                LastChange(path).c_str(), State(contents, path).c_str());
+    total_batches += batches;
+    total_rows += rows;
+    total_disk += disk;
+    total_raw += raw;
+  }
+  std::printf(
+      "%zu segments, %llu batches, %llu rows, %llu bytes on disk (%.1fx)\n", files.size(),
+      static_cast<unsigned long long>(total_batches), static_cast<unsigned long long>(total_rows),
+      static_cast<unsigned long long>(total_disk),
+      total_disk > 0 ? static_cast<double>(total_raw) / static_cast<double>(total_disk) : 0.0);
+  return 0;
+}
+
+int RunSpoolVerify(const config::Settings& settings) {
+  std::error_code ec;
+  std::vector<fs::path> files = SegmentFiles(settings.spool.dir, ec);
+  if (ec) {
+    std::cerr << "sluice spool verify: " << settings.spool.dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  int bad = 0;
+  size_t batches = 0;
+  for (const fs::path& path : files) {
+    auto contents = spool::ReadSegment(path.string());
+    if (!contents) {
+      std::cout << path.string() << ": " << contents.error().message() << "\n";
+      ++bad;
+      continue;
+    }
+    batches += contents->batches.size();
+    for (const spool::Damage& damage : contents->damage) {
+      std::cout << path.string() << ": bytes " << damage.offset << ".."
+                << damage.offset + damage.length << " damaged: " << damage.reason << "\n";
+    }
+    if (contents->torn_tail) {
+      std::cout << path.string() << ": torn tail after byte " << contents->valid_end << " of "
+                << contents->file_bytes << " (a crash while appending)\n";
+    }
+    if (!contents->clean()) ++bad;
+  }
+  std::cout << files.size() << " segments, " << batches << " intact batches, " << bad
+            << (bad == 1 ? " segment" : " segments") << " with damage\n";
+  return bad == 0 ? 0 : 1;
+}
+
+}  // namespace sluice::cli

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -223,6 +224,52 @@ TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {
   // At least 20,000 / batch_rows batches; more when slow runs close batches on batch_ms.
   EXPECT_GE(SummaryValue(restarted.output, "recovered"), 40);
   EXPECT_EQ(Rows(), 20000);
+}
+
+TEST_F(DaemonTest, KilledTenTimesMidStreamNeverWritesARowTwice) {
+  // No memory for waiting batches: each batch goes to a segment at once, so a kill -9 loses
+  // only what was not yet batched, and every restart recovers and re-sends what it finds,
+  // some of it already committed. The ledger must turn those re-sends into no-ops.
+  std::map<std::string, std::string> config = {{"spool.memory_mb", "0"},
+                                               {"database.batch_rows", "200"}};
+  DaemonHarness daemon(pg(), config);
+  std::mt19937 random(20261128);
+  long long sent = 0;
+  int rounds_with_recovery = 0;
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_TRUE(daemon.Start()) << daemon.Output();
+    testing::BackgroundProcess flood({SLUICE_FLOOD, daemon.socket_path(), "-n", "5000"},
+                                     daemon.dir().File("flood.json"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
+    daemon.Kill();
+    flood.Wait(std::chrono::seconds(30));
+    std::string report = flood.Output();
+    auto at = report.find("\"sent\": ");
+    if (at != std::string::npos) sent += std::stoll(report.substr(at + 8));
+    rounds_with_recovery += daemon.Output().find("spool: recovered") != std::string::npos;
+  }
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  long long before = -1;
+  WaitUntil(
+      [&] {  // until the recovered batches have landed
+        long long now = Rows();
+        bool settled = now == before;
+        before = now;
+        return settled;
+      },
+      std::chrono::seconds(60));
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
+                       "HAVING count(*) > 1) d"),
+            "0");
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT batch_id FROM sluice.events "
+                       "GROUP BY batch_id HAVING count(*) > 200) d"),
+            "0");
+  EXPECT_GT(Rows(), 0);
+  EXPECT_LE(Rows(), sent);
+  RecordProperty("rounds_that_recovered_batches", rounds_with_recovery);
+  RecordProperty("rows_of_sent", std::to_string(Rows()) + "/" + std::to_string(sent));
 }
 
 TEST_F(DaemonTest, BinaryOversizedAndEmptyDatagramsAreCountedAndStoredEscaped) {

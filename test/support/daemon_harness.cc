@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,18 +37,21 @@ DaemonHarness::~DaemonHarness() {
 bool DaemonHarness::Start() {
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"));
-  return WaitUntil(
-      [&] {
-        struct stat st {};
-        return ::stat(socket_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-      },
-      std::chrono::seconds(20));
+  // The socket file may be a stale one from a killed run: wait for sluiced to say it listens.
+  return WaitUntil([&] { return process_->Output().find("listening on") != std::string::npos; },
+                   std::chrono::seconds(20));
 }
 
 ProcessResult DaemonHarness::Stop(std::chrono::seconds timeout) {
   if (!process_) return {};
   process_->Signal(SIGTERM);
   return process_->Wait(timeout);
+}
+
+ProcessResult DaemonHarness::Kill() {
+  if (!process_) return {};
+  process_->Signal(SIGKILL);
+  return process_->Wait(std::chrono::seconds(30));
 }
 
 long long SummaryValue(const std::string& output, const std::string& key) {

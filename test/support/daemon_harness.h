@@ -18,10 +18,12 @@ class DaemonHarness {
   explicit DaemonHarness(const PgSandbox& pg, std::map<std::string, std::string> overrides = {});
   ~DaemonHarness();
 
-  // Starts sluiced and waits until its socket exists. False (with the output) on failure.
+  // Starts sluiced and waits until it logs that it listens. False on failure.
   bool Start();
   // SIGTERM, then waits for exit.
   ProcessResult Stop(std::chrono::seconds timeout = std::chrono::seconds(60));
+  // SIGKILL, then waits for exit: a crash, as far as sluiced can tell.
+  ProcessResult Kill();
 
   const std::string& socket_path() const { return socket_path_; }
   const std::string& config_path() const { return config_path_; }

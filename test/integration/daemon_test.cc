@@ -38,6 +38,24 @@ class DaemonTest : public ::testing::Test {
   static long long Rows(const std::string& where = "true") {
     return std::stoll(pg().Query("SELECT count(*) FROM sluice.events WHERE " + where));
   }
+  // Waits until the row count stops moving between two 20 ms polls (at most `timeout`) and
+  // is above `floor`: what sluiced held has landed.
+  static void WaitForRowsToSettle(long long floor, std::chrono::seconds timeout) {
+    long long before = -1;
+    WaitUntil(
+        [&] {
+          long long now = Rows();
+          bool settled = now == before && now > floor;
+          before = now;
+          return settled;
+        },
+        timeout);
+  }
+  // How many raw lines are stored more than once.
+  static std::string DuplicateRawLines() {
+    return pg().Query(
+        "SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw HAVING count(*) > 1) d");
+  }
   // Size of the big tests; the sanitizer runs use a smaller one (SLUICE_TEST_DATAGRAMS).
   static long long Scale(long long normal) {
     const char* env = std::getenv("SLUICE_TEST_DATAGRAMS");
@@ -170,9 +188,7 @@ TEST_F(DaemonTest, DatabaseDownForTenSecondsThenEverySpooledEventLandsOnce) {
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
   EXPECT_GT(SummaryValue(stopped.output, "spooled"), 0);
   EXPECT_EQ(Rows(), sent);
-  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
-                       "HAVING count(*) > 1) d"),
-            "0");
+  EXPECT_EQ(DuplicateRawLines(), "0");
 }
 
 TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {
@@ -180,15 +196,7 @@ TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {
       pg(), {{"spool.memory_mb", "1"}, {"spool.disk_mb", "0"}, {"database.batch_rows", "500"}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   long long sent = FloodThroughAnOutage(pg(), daemon, std::chrono::seconds(5), 4000);
-  long long before = -1;
-  WaitUntil(
-      [&] {  // until the count stops moving: what was held has landed
-        long long now = Rows();
-        bool settled = now == before && now > 2000;
-        before = now;
-        return settled;
-      },
-      std::chrono::seconds(60));
+  WaitForRowsToSettle(2000, std::chrono::seconds(60));
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   long long received = SummaryValue(stopped.output, "received");
@@ -249,20 +257,10 @@ TEST_F(DaemonTest, KilledTenTimesMidStreamNeverWritesARowTwice) {
     rounds_with_recovery += daemon.Output().find("spool: recovered") != std::string::npos;
   }
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  long long before = -1;
-  WaitUntil(
-      [&] {  // until the recovered batches have landed
-        long long now = Rows();
-        bool settled = now == before;
-        before = now;
-        return settled;
-      },
-      std::chrono::seconds(60));
+  WaitForRowsToSettle(0, std::chrono::seconds(60));  // the recovered batches land
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
-  EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw "
-                       "HAVING count(*) > 1) d"),
-            "0");
+  EXPECT_EQ(DuplicateRawLines(), "0");
   EXPECT_EQ(pg().Query("SELECT count(*) FROM (SELECT batch_id FROM sluice.events "
                        "GROUP BY batch_id HAVING count(*) > 200) d"),
             "0");

@@ -108,13 +108,10 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
     Status status = WriteAndCount(*writer, batches, index);
     if (status) {
       spool_.Commit(batches);
-    } else {
-      spool_.Return(std::move(batches));
-    }
-    if (status) {
       backoff.Reset();
       continue;
     }
+    spool_.Return(std::move(batches));
     counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
     LogWarn("writer " + std::to_string(index) + ": " + status.error().message() + "; retrying");
     if (!writer->connection().ok()) {

@@ -82,9 +82,12 @@ std::string Spool::SegmentPath(uint64_t id) const {
 
 Status Spool::Recover() {
   std::vector<uint64_t> ids;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.dir)) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
     if (uint64_t id = SegmentId(entry.path().filename().string()); id != 0) ids.push_back(id);
   }
+  if (ec)
+    return Fail(ErrorCode::kIoError, "cannot list spool " + options_.dir + ": " + ec.message());
   std::sort(ids.begin(), ids.end());
   MutexLock lock(mu_);
   uint64_t recovered = 0;
@@ -93,11 +96,9 @@ Status Spool::Recover() {
     std::string path = SegmentPath(id);
     auto contents = ReadSegment(path);
     if (!contents && contents.error().code() == ErrorCode::kCorruption) {
-      std::string moved =
-          options_.dir + "/quarantine/" + std::filesystem::path(path).filename().string();
-      std::filesystem::rename(path, moved);
+      LogError("spool: " + contents.error().message());
       counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
-      LogError("spool: " + contents.error().message() + "; moved to " + moved);
+      Quarantine(path);
       continue;
     }
     if (!contents) return tl::unexpected(contents.error());
@@ -276,15 +277,23 @@ void Spool::RetireSegment(uint64_t id) {
   if (it == segments_.end()) return;
   disk_bytes_ -= std::min(disk_bytes_, it->second.bytes);
   if (it->second.damaged) {
-    std::string moved =
-        options_.dir + "/quarantine/" + std::filesystem::path(it->second.path).filename().string();
-    std::error_code ec;
-    std::filesystem::rename(it->second.path, moved, ec);
-    LogWarn("spool: " + it->second.path + " moved to " + moved);
+    Quarantine(it->second.path);
   } else {
     ::unlink(it->second.path.c_str());
   }
   segments_.erase(it);
+}
+
+void Spool::Quarantine(const std::string& path) const {
+  std::string moved =
+      options_.dir + "/quarantine/" + std::filesystem::path(path).filename().string();
+  std::error_code ec;
+  std::filesystem::rename(path, moved, ec);
+  if (ec) {
+    LogError("spool: cannot move " + path + " to " + moved + ": " + ec.message());
+  } else {
+    LogWarn("spool: " + path + " moved to " + moved);
+  }
 }
 
 bool Spool::WaitEmpty(std::chrono::steady_clock::time_point deadline) {

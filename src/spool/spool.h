@@ -88,6 +88,8 @@ class Spool {
   Status StartSegment() REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);
   void RetireSegment(uint64_t id) REQUIRES(mu_);
+  // Moves a segment file into quarantine/ (logged; a failed move is logged too).
+  void Quarantine(const std::string& path) const;
   std::string SegmentPath(uint64_t id) const;
 
   const SpoolOptions options_;

@@ -8,12 +8,16 @@ std::string Counters::Summary() const {
   auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   std::ostringstream out;
   out << "received=" << get(received) << " stored=" << get(stored)
-      << " malformed=" << get(malformed) << " shed=" << get(shed)
-      << " (queue_full=" << get(shed_queue_full) << " spool_full=" << get(shed_spool_full)
-      << " shutdown=" << get(shed_shutdown) << " rejected=" << get(shed_rejected)
-      << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
-      << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
-      << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments);
+      << " malformed=" << get(malformed) << " dead_lettered=" << get(dead_lettered)
+      << " shed=" << get(shed) << " (queue_full=" << get(shed_queue_full)
+      << " spool_full=" << get(shed_spool_full) << " shutdown=" << get(shed_shutdown)
+      << " rejected=" << get(shed_rejected) << ") bytes=" << get(bytes)
+      << " batches=" << get(batches_committed) << " db_errors=" << get(db_errors)
+      << " spooled=" << get(spooled_batches) << " spooled_bytes=" << get(spooled_bytes)
+      << " syncs=" << get(spool_syncs) << " recovered=" << get(recovered_batches)
+      << " quarantined=" << get(quarantined_segments)
+      << " spool_memory_bytes=" << get(spool_memory_bytes)
+      << " spool_disk_bytes=" << get(spool_disk_bytes);
   return out.str();
 }
 

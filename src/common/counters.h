@@ -7,8 +7,9 @@
 namespace sluice {
 
 // The accounting of invariant 3. Every datagram read from the socket is `received`; once the
-// pipeline is idle, received == stored + malformed + shed. `malformed` datagrams are stored
-// too (raw, escaped), so rows in sluice.events == stored + malformed.
+// pipeline is idle, received == stored + malformed + dead_lettered + shed. `malformed`
+// datagrams are stored too (raw, escaped), so rows in sluice.events == stored + malformed;
+// dead-lettered rows are in sluice.dead_letters.
 // Thread-safe: every field is an independent atomic counter, updated with relaxed ordering;
 // a snapshot is therefore only consistent once the daemon is idle.
 struct Counters {
@@ -20,12 +21,17 @@ struct Counters {
   std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
   std::atomic<uint64_t> shed_spool_full{0};       // no room in memory or on disk for a batch
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
-  std::atomic<uint64_t> shed_rejected{0};         // batches the database refused for content
+  std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
+  std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> db_errors{0};             // failed connects and writes (each retried)
   std::atomic<uint64_t> spooled_batches{0};       // batches written to spool segments
+  std::atomic<uint64_t> spooled_bytes{0};         // their bytes on disk (compressed)
+  std::atomic<uint64_t> spool_syncs{0};           // fdatasync rounds over appended segments
   std::atomic<uint64_t> recovered_batches{0};     // batches found in the spool at start
   std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
+  std::atomic<uint64_t> spool_memory_bytes{0};    // now: batches held in memory (a gauge)
+  std::atomic<uint64_t> spool_disk_bytes{0};      // now: segment files' size (a gauge)
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {
@@ -33,8 +39,9 @@ struct Counters {
     shed.fetch_add(n, std::memory_order_relaxed);
   }
 
-  // One line: "received=… stored=… malformed=… shed=… (queue_full=… …) bytes=… batches=…
-  // db_errors=… spooled=… recovered=… quarantined=…".
+  // One line: "received=… stored=… malformed=… dead_lettered=… shed=… (queue_full=… …)
+  // bytes=… batches=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
+  // quarantined=… spool_memory_bytes=… spool_disk_bytes=…".
   std::string Summary() const;
 };
 

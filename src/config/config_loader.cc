@@ -1,10 +1,12 @@
 #include "config/config_loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -63,13 +65,18 @@ Apply SocketModeKey() {
   };
 }
 
-Apply LogLevelKey() {
-  return [](const toml::node& node, Settings& s) -> std::optional<std::string> {
+// A string that must be one of `choices`.
+Apply ChoiceKey(std::function<std::string&(Settings&)> field, std::vector<std::string> choices) {
+  return [field, choices](const toml::node& node, Settings& s) -> std::optional<std::string> {
     auto v = Get<std::string>(node);
-    if (!v || (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")) {
-      return "expected one of \"debug\", \"info\", \"warn\", \"error\"";
+    if (!v || std::find(choices.begin(), choices.end(), *v) == choices.end()) {
+      std::string expected = "expected one of";
+      for (size_t i = 0; i < choices.size(); ++i) {
+        expected.append(i == 0 ? " \"" : ", \"").append(choices[i]).append("\"");
+      }
+      return expected;
     }
-    s.log.level = *v;
+    field(s) = *v;
     return std::nullopt;
   };
 }
@@ -118,6 +125,10 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
       {"spool",
        {
            {"dir", StringKey([](Settings& s) -> std::string& { return s.spool.dir; })},
+           {"mode",
+            ChoiceKey([](Settings& s) -> std::string& { return s.spool.mode; }, {"wal", "spill"})},
+           {"sync_ms", MillisKey(
+                           [](Settings & s) -> auto& { return s.spool.sync_ms; }, 1, 60'000)},
            {"memory_mb",
             IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.memory_mb; }, 0, 1 << 20)},
            {"disk_mb",
@@ -127,7 +138,9 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"zstd_level",
             IntKey<int>([](Settings& s) -> int& { return s.spool.zstd_level; }, 1, 19)},
        }},
-      {"log", {{"level", LogLevelKey()}}},
+      {"log",
+       {{"level", ChoiceKey([](Settings& s) -> std::string& { return s.log.level; },
+                            {"debug", "info", "warn", "error"})}}},
   };
   return *schema;
 }

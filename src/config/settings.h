@@ -33,6 +33,8 @@ struct DatabaseSettings {
 
 struct SpoolSettings {
   std::string dir = "/var/lib/sluice/spool";  // segment files, LOCK and quarantine/
+  std::string mode = "wal";  // wal: every batch to disk first | spill: only when memory is full
+  std::chrono::milliseconds sync_ms{100};  // appended segment data is fdatasync'ed this often
   size_t memory_mb = 256;  // batches waiting for the database in memory, then on disk
   size_t disk_mb = 4096;   // all segment files together; beyond it events are shed
   size_t segment_mb = 64;  // a segment file is closed and a new one begun past this

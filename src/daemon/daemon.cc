@@ -93,6 +93,9 @@ int RunDaemon(const config::Settings& settings) {
   Counters counters;
   spool::SpoolOptions spool_options;
   spool_options.dir = settings.spool.dir;
+  spool_options.mode =
+      settings.spool.mode == "spill" ? spool::SpoolMode::kSpill : spool::SpoolMode::kWal;
+  spool_options.sync_interval = settings.spool.sync_ms;
   spool_options.memory_bytes = settings.spool.memory_mb << 20;
   spool_options.disk_bytes = uint64_t{settings.spool.disk_mb} << 20;
   spool_options.segment_bytes = uint64_t{settings.spool.segment_mb} << 20;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sluice::spool {
@@ -28,5 +29,19 @@ inline constexpr size_t kFrameMetadataSize = 16;  // batch id, rows, malformed
 
 // A frame larger than this is taken as a damaged length field, not read.
 inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
+
+// Appends the low `width` bytes of `value`, least significant first.
+inline void PutLittleEndian(std::string& out, uint64_t value, size_t width) {
+  for (size_t i = 0; i < width; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+// Reads `width` bytes at `offset` of `bytes` as a little-endian number.
+inline uint64_t GetLittleEndian(std::string_view bytes, size_t offset, size_t width) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    value |= uint64_t{static_cast<uint8_t>(bytes[offset + i])} << (8 * i);
+  }
+  return value;
+}
 
 }  // namespace sluice::spool

@@ -17,14 +17,6 @@
 namespace sluice::spool {
 namespace {
 
-uint64_t GetLittleEndian(std::string_view bytes, size_t offset, size_t width) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < width; ++i) {
-    value |= uint64_t{static_cast<uint8_t>(bytes[offset + i])} << (8 * i);
-  }
-  return value;
-}
-
 // What one decode attempt at an offset found.
 struct Attempt {
   std::optional<SpooledBatch> batch;  // set when a whole, valid record is there

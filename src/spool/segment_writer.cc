@@ -6,16 +6,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include <zstd.h>
-
 #include "spool/segment_format.h"
 
 namespace sluice::spool {
 namespace {
-
-void PutLittleEndian(std::string& out, uint64_t value, size_t bytes) {
-  for (size_t i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-}
 
 Error IoError(const std::string& what, const std::string& path) {
   return Error(errno == ENOSPC || errno == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError,
@@ -23,11 +17,6 @@ Error IoError(const std::string& what, const std::string& path) {
 }
 
 }  // namespace
-
-struct SegmentWriter::ZstdContext {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ~ZstdContext() { ZSTD_freeCCtx(cctx); }
-};
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& path,
                                                              int zstd_level) {
@@ -43,17 +32,9 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& 
 }
 
 SegmentWriter::SegmentWriter(UniqueFd fd, std::string path, int zstd_level)
-    : fd_(std::move(fd)),
-      path_(std::move(path)),
-      zstd_level_(zstd_level),
-      zstd_(std::make_unique<ZstdContext>()) {
-  ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel, zstd_level_);
-  ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_checksumFlag, 1);
-}
+    : fd_(std::move(fd)), path_(std::move(path)), encoder_(zstd_level) {}
 
-SegmentWriter::~SegmentWriter() = default;
-
-Status SegmentWriter::WriteAll(const std::string& bytes) {
+Status SegmentWriter::WriteAll(std::string_view bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
@@ -70,35 +51,26 @@ Status SegmentWriter::WriteAll(const std::string& bytes) {
   return Ok();
 }
 
-Result<uint64_t> SegmentWriter::Append(const pipeline::Batch& batch, uint64_t room) {
-  frame_input_.clear();
-  PutLittleEndian(frame_input_, batch.id, 8);
-  PutLittleEndian(frame_input_, batch.rows, 4);
-  PutLittleEndian(frame_input_, batch.malformed, 4);
-  frame_input_.append(batch.copy_data);
-
-  size_t bound = ZSTD_compressBound(frame_input_.size());
-  record_.resize(kRecordHeaderSize + bound);
-  size_t frame = ZSTD_compress2(zstd_->cctx, record_.data() + kRecordHeaderSize, bound,
-                                frame_input_.data(), frame_input_.size());
-  if (ZSTD_isError(frame)) {
-    return Fail(ErrorCode::kIoError, std::string("zstd: ") + ZSTD_getErrorName(frame));
-  }
-  record_.resize(kRecordHeaderSize + frame);
-  if (record_.size() > room) {
+Result<uint64_t> SegmentWriter::AppendRecord(std::string_view record, uint64_t raw_bytes,
+                                             uint64_t room) {
+  if (record.size() > room) {
     return Fail(ErrorCode::kNoSpace,
-                "spool: no room for a batch of " + std::to_string(record_.size()) + " bytes");
+                "spool: no room for a batch of " + std::to_string(record.size()) + " bytes");
   }
-  std::memcpy(record_.data(), kRecordMagic.data(), kRecordMagic.size());
-  for (size_t i = 0; i < 4; ++i) record_[4 + i] = static_cast<char>((frame >> (8 * i)) & 0xFF);
-  SLUICE_RETURN_IF_ERROR(WriteAll(record_));
-  bytes_ += record_.size();
-  raw_bytes_ += batch.copy_data.size();
+  SLUICE_RETURN_IF_ERROR(WriteAll(record));
+  bytes_ += record.size();
+  raw_bytes_ += raw_bytes;
   ++records_;
-  return uint64_t{record_.size()};
+  return uint64_t{record.size()};
 }
 
-Status SegmentWriter::Sync() {
+Result<uint64_t> SegmentWriter::Append(const pipeline::Batch& batch, uint64_t room) {
+  auto record = encoder_.Encode(batch);
+  if (!record) return tl::unexpected(record.error());
+  return AppendRecord(*record, batch.copy_data.size(), room);
+}
+
+Status SegmentWriter::Sync() const {
   if (::fdatasync(fd_.get()) != 0) return tl::unexpected(IoError("cannot sync segment", path_));
   return Ok();
 }

@@ -3,30 +3,34 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "pipeline/batch.h"
+#include "spool/record_encoder.h"
 
 namespace sluice::spool {
 
-// Appends batches to one new spool segment file, each as a zstd frame with its checksum.
-// Not thread-safe: owned by the spool thread.
+// Appends records to one new spool segment file.
+// Not thread-safe, except Sync(), which may run while another thread appends.
 class SegmentWriter {
  public:
   // Creates `path` (which must not exist) and writes the segment header. `zstd_level` is
-  // zstd's compression level (1..19).
+  // what Append() compresses with.
   static Result<std::unique_ptr<SegmentWriter>> Create(const std::string& path, int zstd_level);
-  ~SegmentWriter();
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
 
-  // Compresses and appends `batch`; returns the bytes the record took. kNoSpace, writing
-  // nothing, when the record would take more than `room` bytes. kIoError (kNoSpace when the
-  // disk is full) leaves the file as it was before the call (a partial record is cut off).
+  // Appends `record` (made by RecordEncoder from a batch of `raw_bytes` COPY bytes); returns
+  // the bytes it took. kNoSpace, writing nothing, when it is longer than `room`. kIoError
+  // (kNoSpace when the disk is full) leaves the file as it was (a partial record is cut off).
+  Result<uint64_t> AppendRecord(std::string_view record, uint64_t raw_bytes,
+                                uint64_t room = UINT64_MAX);
+  // Encodes and appends `batch`, as AppendRecord does.
   Result<uint64_t> Append(const pipeline::Batch& batch, uint64_t room = UINT64_MAX);
-  // Makes everything appended so far durable (fdatasync).
-  Status Sync();
+  // Makes everything appended before the call durable (fdatasync).
+  Status Sync() const;
 
   const std::string& path() const { return path_; }
   uint64_t bytes() const { return bytes_; }          // file size so far
@@ -35,15 +39,11 @@ class SegmentWriter {
 
  private:
   SegmentWriter(UniqueFd fd, std::string path, int zstd_level);
-  Status WriteAll(const std::string& bytes);
+  Status WriteAll(std::string_view bytes);
 
   UniqueFd fd_;
   std::string path_;
-  int zstd_level_;
-  struct ZstdContext;
-  std::unique_ptr<ZstdContext> zstd_;
-  std::string frame_input_;  // reused: metadata + copy data
-  std::string record_;       // reused: record header + frame
+  RecordEncoder encoder_;
   uint64_t bytes_ = 0;
   uint64_t raw_bytes_ = 0;
   uint32_t records_ = 0;

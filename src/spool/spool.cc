@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "spool/segment_reader.h"
 
 namespace sluice::spool {
@@ -67,11 +68,55 @@ Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, Counters
 }
 
 Spool::Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock)
-    : options_(options), counters_(counters), lock_(std::move(lock)) {}
+    : options_(options),
+      counters_(counters),
+      lock_(std::move(lock)),
+      encoder_(options.zstd_level),
+      syncer_([this](std::stop_token stop) { SyncLoop(stop); }) {}
 
 Spool::~Spool() {
-  MutexLock lock(mu_);
-  if (writer_) (void)writer_->Sync();  // best effort: the page cache has it anyway
+  syncer_.request_stop();
+  sync_cv_.notify_all();
+  syncer_.join();
+  (void)Sync();  // best effort: the page cache has it anyway
+}
+
+void Spool::SyncLoop(std::stop_token stop) {
+  SetCurrentThreadName("sluice-sync");
+  bool failing = false;
+  while (true) {
+    {
+      MutexLock lock(mu_);
+      sync_cv_.wait_for(lock, stop, options_.sync_interval, [] { return false; });
+      if (stop.stop_requested()) return;
+    }
+    Status synced = Sync();
+    if (!synced && !failing) LogError("spool: " + synced.error().message());
+    if (synced && failing) LogInfo("spool: syncing works again");
+    failing = !synced;
+  }
+}
+
+Status Spool::Sync() {
+  std::vector<std::shared_ptr<SegmentWriter>> targets;
+  {
+    MutexLock lock(mu_);
+    if (!unsynced_) return Ok();
+    targets.swap(unsynced_closed_);
+    if (writer_) targets.push_back(writer_);
+    unsynced_ = false;
+  }
+  Status result = Ok();
+  for (const auto& target : targets) {  // without the lock: Add() never waits for the disk
+    if (Status synced = target->Sync(); !synced) result = synced;
+  }
+  if (!result) {
+    MutexLock lock(mu_);
+    unsynced_ = true;  // try again next time
+    return result;
+  }
+  counters_.spool_syncs.fetch_add(1, std::memory_order_relaxed);
+  return Ok();
 }
 
 std::string Spool::SegmentPath(uint64_t id) const {
@@ -122,7 +167,11 @@ Status Spool::Recover() {
     if (segment.damaged) counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
     segment.fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     for (const SpooledBatch& spooled : contents->batches) {
-      disk_.push_back({id, spooled.offset, spooled.stored_bytes});
+      Entry entry;
+      entry.id = spooled.batch.id;
+      entry.on_disk = true;
+      entry.disk = {id, spooled.offset, spooled.stored_bytes};
+      waiting_.push_back(std::move(entry));
     }
     segment.outstanding = contents->batches.size();
     recovered += contents->batches.size();
@@ -131,6 +180,7 @@ Status Spool::Recover() {
     if (contents->batches.empty()) RetireSegment(id);
   }
   counters_.recovered_batches.fetch_add(recovered, std::memory_order_relaxed);
+  PublishSizes();
   if (recovered > 0) {
     LogInfo("spool: recovered " + std::to_string(recovered) + " batches from " + options_.dir);
   }
@@ -138,15 +188,50 @@ Status Spool::Recover() {
 }
 
 bool Spool::Add(pipeline::Batch&& batch) {
+  const size_t size = batch.copy_data.size();
+  const bool wal = options_.mode == SpoolMode::kWal;
+  Entry entry;
+  entry.id = batch.id;
   {
     MutexLock lock(mu_);
-    size_t size = batch.copy_data.size();
-    if (disk_.empty() && memory_bytes_ + size <= options_.memory_bytes) {
+    if (!wal && memory_bytes_ + size <= options_.memory_bytes) {
       memory_bytes_ += size;
-      memory_.push_back(std::move(batch));
-    } else if (Status spilled = AppendToDisk(batch); !spilled) {
-      return false;
+      entry.in_memory = true;
+      entry.memory_bytes = size;
+      entry.batch = std::move(batch);
+      waiting_.push_back(std::move(entry));
+      PublishSizes();
+      cv_.notify_all();
+      return true;
     }
+  }
+  {
+    // Compressing happens outside mu_: writers taking and committing batches never wait for it.
+    MutexLock encoding(encode_mu_);
+    auto record = encoder_.Encode(batch);
+    MutexLock lock(mu_);
+    auto appended =
+        record ? AppendRecord(*record, size) : Result<DiskEntry>(tl::unexpected(record.error()));
+    if (appended) {
+      entry.on_disk = true;
+      entry.disk = *appended;
+      if (disk_failing_) LogInfo("spool: writing to " + options_.dir + " works again");
+      disk_failing_ = false;
+    } else if (appended.error().code() != ErrorCode::kNoSpace && !disk_failing_) {
+      LogError("spool: " + appended.error().message() +
+               (wal ? "; batches are kept in memory only while this lasts" : ""));
+      disk_failing_ = true;
+    }
+    bool memory_room = memory_bytes_ + size <= options_.memory_bytes;
+    if (!entry.on_disk && !(wal && memory_room)) return false;
+    if (memory_room) {  // in wal mode memory caches the batch, so a writer need not read it back
+      memory_bytes_ += size;
+      entry.in_memory = true;
+      entry.memory_bytes = size;
+      entry.batch = std::move(batch);
+    }
+    waiting_.push_back(std::move(entry));
+    PublishSizes();
   }
   cv_.notify_all();
   return true;
@@ -154,8 +239,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
 
 Status Spool::StartSegment() {
   if (writer_) {
-    SLUICE_RETURN_IF_ERROR(writer_->Sync());
-    writer_.reset();
+    unsynced_closed_.push_back(std::move(writer_));  // the syncer syncs and closes it
     uint64_t closed = active_segment_;
     active_segment_ = 0;
     if (segments_.at(closed).outstanding == 0) RetireSegment(closed);
@@ -174,20 +258,22 @@ Status Spool::StartSegment() {
   return Ok();
 }
 
-Status Spool::AppendToDisk(const pipeline::Batch& batch) {
-  if (!writer_ || writer_->bytes() >= options_.segment_bytes)
+Result<Spool::DiskEntry> Spool::AppendRecord(std::string_view record, uint64_t raw_bytes) {
+  if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
     SLUICE_RETURN_IF_ERROR(StartSegment());
+  }
   uint64_t room = options_.disk_bytes > disk_bytes_ ? options_.disk_bytes - disk_bytes_ : 0;
   uint64_t offset = writer_->bytes();
-  auto stored = writer_->Append(batch, room);
+  auto stored = writer_->AppendRecord(record, raw_bytes, room);
   if (!stored) return tl::unexpected(stored.error());
   Segment& segment = segments_.at(active_segment_);
   segment.bytes += *stored;
   segment.outstanding += 1;
   disk_bytes_ += *stored;
-  disk_.push_back({active_segment_, offset, *stored});
+  unsynced_ = true;
   counters_.spooled_batches.fetch_add(1, std::memory_order_relaxed);
-  return Ok();
+  counters_.spooled_bytes.fetch_add(*stored, std::memory_order_relaxed);
+  return DiskEntry{active_segment_, offset, *stored};
 }
 
 std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
@@ -196,37 +282,45 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
   std::vector<std::pair<DiskEntry, int>> to_read;
   {
     MutexLock lock(mu_);
-    cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !disk_.empty() || !memory_.empty(); });
+    cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !waiting_.empty(); });
     if (stop.stop_requested()) return batches;
     size_t bytes = 0;
-    while (!disk_.empty() && to_read.size() < max_batches &&
-           (to_read.empty() || bytes + disk_.front().stored_bytes * 4 <= max_bytes)) {
-      const DiskEntry& entry = disk_.front();
-      bytes += entry.stored_bytes * 4;  // roughly what it inflates to
-      to_read.emplace_back(entry, segments_.at(entry.segment).fd.get());
-      disk_.pop_front();
-    }
-    while (to_read.empty() && !memory_.empty() && batches.size() < max_batches &&
-           (batches.empty() || bytes + memory_.front().copy_data.size() <= max_bytes)) {
-      bytes += memory_.front().copy_data.size();
-      in_flight_.emplace(memory_.front().id, InFlight{false, {}, memory_.front().copy_data.size()});
-      batches.push_back(std::move(memory_.front()));
-      memory_.pop_front();
+    while (!waiting_.empty() && batches.size() + to_read.size() < max_batches) {
+      Entry& entry = waiting_.front();
+      // A record inflates to roughly four times its size on disk.
+      size_t size = entry.in_memory ? entry.memory_bytes : entry.disk.stored_bytes * 4;
+      if (bytes > 0 && bytes + size > max_bytes) break;
+      bytes += size;
+      if (entry.in_memory) {
+        batches.push_back(std::move(entry.batch));
+      } else {
+        to_read.emplace_back(entry.disk, segments_.at(entry.disk.segment).fd.get());
+      }
+      in_flight_.emplace(entry.id, std::move(entry));
+      waiting_.pop_front();
     }
   }
   // Disk reads happen outside the lock, so Add() never waits for them.
-  for (const auto& [entry, fd] : to_read) {
-    auto batch = ReadRecordAt(fd, entry.offset, entry.stored_bytes);
+  for (const auto& [disk, fd] : to_read) {
+    auto batch = ReadRecordAt(fd, disk.offset, disk.stored_bytes);
     MutexLock lock(mu_);
     if (!batch) {
-      LogError("spool: " + segments_.at(entry.segment).path + ": " + batch.error().message() +
+      LogError("spool: " + segments_.at(disk.segment).path + ": " + batch.error().message() +
                "; the batch is lost");
-      segments_.at(entry.segment).damaged = true;
-      counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
-      ReleaseSegmentEntry(entry.segment);
+      for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
+        if (it->second.on_disk && it->second.disk.segment == disk.segment &&
+            it->second.disk.offset == disk.offset) {
+          in_flight_.erase(it);
+          break;
+        }
+      }
+      if (!segments_.at(disk.segment).damaged) {
+        segments_.at(disk.segment).damaged = true;
+        counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
+      }
+      ReleaseSegmentEntry(disk.segment);
       continue;
     }
-    in_flight_.emplace(batch->id, InFlight{true, entry, 0});
     batches.push_back(std::move(*batch));
   }
   return batches;
@@ -238,13 +332,11 @@ void Spool::Commit(const std::vector<pipeline::Batch>& batches) {
     for (const pipeline::Batch& batch : batches) {
       auto it = in_flight_.find(batch.id);
       if (it == in_flight_.end()) continue;
-      if (it->second.on_disk) {
-        ReleaseSegmentEntry(it->second.entry.segment);
-      } else {
-        memory_bytes_ -= it->second.memory_bytes;
-      }
+      if (it->second.on_disk) ReleaseSegmentEntry(it->second.disk.segment);
+      if (it->second.in_memory) memory_bytes_ -= it->second.memory_bytes;
       in_flight_.erase(it);
     }
+    PublishSizes();
   }
   cv_.notify_all();
 }
@@ -255,12 +347,10 @@ void Spool::Return(std::vector<pipeline::Batch>&& batches) {
     for (auto it = batches.rbegin(); it != batches.rend(); ++it) {
       auto flight = in_flight_.find(it->id);
       if (flight == in_flight_.end()) continue;
-      if (flight->second.on_disk) {
-        disk_.push_front(flight->second.entry);  // read again when next taken
-      } else {
-        memory_.push_front(std::move(*it));
-      }
+      Entry entry = std::move(flight->second);
       in_flight_.erase(flight);
+      if (entry.in_memory) entry.batch = std::move(*it);  // else it is read again when taken
+      waiting_.push_front(std::move(entry));
     }
   }
   cv_.notify_all();
@@ -298,27 +388,44 @@ void Spool::Quarantine(const std::string& path) const {
 
 bool Spool::WaitEmpty(std::chrono::steady_clock::time_point deadline) {
   MutexLock lock(mu_);
-  return cv_.wait_until(lock, deadline, [this]() REQUIRES(mu_) {
-    return memory_.empty() && disk_.empty() && in_flight_.empty();
-  });
+  return cv_.wait_until(lock, deadline,
+                        [this]() REQUIRES(mu_) { return waiting_.empty() && in_flight_.empty(); });
 }
 
 uint64_t Spool::SpillMemory() {
-  MutexLock lock(mu_);
   uint64_t lost = 0;
-  while (!memory_.empty()) {
-    pipeline::Batch& batch = memory_.front();
-    if (Status spilled = AppendToDisk(batch); !spilled) {
-      LogError("spool: cannot keep a batch on disk at shutdown: " + spilled.error().message());
-      lost += batch.rows;
+  {
+    MutexLock encoding(encode_mu_);
+    MutexLock lock(mu_);
+    for (Entry& entry : waiting_) {
+      if (!entry.in_memory) continue;
+      if (!entry.on_disk) {
+        auto record = encoder_.Encode(entry.batch);
+        auto appended = record ? AppendRecord(*record, entry.batch.copy_data.size())
+                               : Result<DiskEntry>(tl::unexpected(record.error()));
+        if (appended) {
+          entry.on_disk = true;
+          entry.disk = *appended;
+        } else {
+          LogError("spool: cannot keep a batch on disk at shutdown: " + appended.error().message());
+          lost += entry.batch.rows;
+        }
+      }
+      memory_bytes_ -= entry.memory_bytes;
+      entry.in_memory = false;
+      entry.memory_bytes = 0;
+      entry.batch = {};
     }
-    memory_bytes_ -= batch.copy_data.size();
-    memory_.pop_front();
+    std::erase_if(waiting_, [](const Entry& entry) { return !entry.on_disk; });
+    PublishSizes();
   }
-  if (writer_) {
-    if (Status synced = writer_->Sync(); !synced) LogError("spool: " + synced.error().message());
-  }
+  if (Status synced = Sync(); !synced) LogError("spool: " + synced.error().message());
   return lost;
+}
+
+void Spool::PublishSizes() {
+  counters_.spool_memory_bytes.store(memory_bytes_, std::memory_order_relaxed);
+  counters_.spool_disk_bytes.store(disk_bytes_, std::memory_order_relaxed);
 }
 
 size_t Spool::memory_bytes() const {
@@ -333,7 +440,7 @@ uint64_t Spool::disk_bytes() const {
 
 size_t Spool::waiting_batches() const {
   MutexLock lock(mu_);
-  return memory_.size() + disk_.size();
+  return waiting_.size();
 }
 
 }  // namespace sluice::spool

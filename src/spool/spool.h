@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -16,23 +18,34 @@
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "pipeline/batch.h"
+#include "spool/record_encoder.h"
 #include "spool/segment_writer.h"
 
 namespace sluice::spool {
 
+// When a batch is written to a segment file.
+enum class SpoolMode {
+  kWal,    // every batch, before a writer can take it; memory only caches it
+  kSpill,  // only batches that find no room in memory
+};
+
 struct SpoolOptions {
-  std::string dir;                    // segment files, LOCK, quarantine/
+  std::string dir;  // segment files, LOCK, quarantine/
+  SpoolMode mode = SpoolMode::kWal;
   size_t memory_bytes = 256 << 20;    // batches kept in memory
   uint64_t disk_bytes = 1ull << 30;   // segment files, all together
   uint64_t segment_bytes = 64 << 20;  // a segment is closed and a new one begun past this
   int zstd_level = 3;
+  std::chrono::milliseconds sync_interval{100};  // fdatasync of appended records, grouped
 };
 
-// Where batches wait for the database: in memory while there is room and nothing older is on
-// disk, otherwise appended to zstd segment files in `dir` (spill mode). Segments are deleted
-// once every batch in them is committed. Open() takes the directory's lock and recovers what
-// an earlier run left: a torn tail is cut off, a damaged segment's intact batches are queued
-// again and the segment is moved to quarantine/ once they are committed.
+// Where batches wait for the database, oldest first: in memory, in zstd segment files in
+// `dir`, or both (see SpoolMode). Appended records are made durable by one fdatasync every
+// `sync_interval` from a thread of the spool's own ("sluice-sync"), so no caller waits for
+// the disk to sync. Segments are deleted once every batch in them is committed. Open() takes
+// the directory's lock and recovers what an earlier run left: a torn tail is cut off, a
+// damaged segment's intact batches are queued again and the file is moved to quarantine/
+// once they are committed.
 // Thread-safe: Add() from the pipeline; Take/Commit/Return from writers; the rest from one.
 class Spool {
  public:
@@ -41,11 +54,12 @@ class Spool {
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  // Keeps `batch`. False, keeping nothing, when memory and disk are both full or the disk
-  // failed: the caller counts its rows as shed.
-  bool Add(pipeline::Batch&& batch) EXCLUDES(mu_);
-  // The oldest waiting batches (disk before memory), at most `max_batches` and `max_bytes`
-  // (but at least one); waits while there are none; empty once `stop` is requested.
+  // Keeps `batch`. False, keeping nothing, when it fits neither in memory nor on disk: the
+  // caller counts its rows as shed. In wal mode a batch the disk refuses is kept in memory
+  // if there is room (logged): the database may still take it.
+  bool Add(pipeline::Batch&& batch) EXCLUDES(mu_, encode_mu_);
+  // The oldest waiting batches, at most `max_batches` and `max_bytes` (but at least one);
+  // waits while there are none; empty once `stop` is requested.
   std::vector<pipeline::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
       EXCLUDES(mu_);
   // The batches are in the database: forget them.
@@ -54,9 +68,11 @@ class Spool {
   void Return(std::vector<pipeline::Batch>&& batches) EXCLUDES(mu_);
   // Waits until nothing waits or is being written, or until `deadline`. True if empty.
   bool WaitEmpty(std::chrono::steady_clock::time_point deadline) EXCLUDES(mu_);
-  // For shutdown, after the writers stopped: writes every batch still in memory to disk and
-  // syncs. Returns the rows that could not be kept (no room, or the disk failed).
-  uint64_t SpillMemory() EXCLUDES(mu_);
+  // For shutdown, after the writers stopped: writes every batch that is only in memory to
+  // disk and syncs. Returns the rows that could not be kept (no room, or the disk failed).
+  uint64_t SpillMemory() EXCLUDES(mu_, encode_mu_);
+  // Syncs what was appended so far now, instead of at the next interval.
+  Status Sync() EXCLUDES(mu_);
 
   // Sizes now, for counters and tests.
   size_t memory_bytes() const EXCLUDES(mu_);
@@ -69,6 +85,15 @@ class Spool {
     uint64_t offset = 0;
     uint64_t stored_bytes = 0;
   };
+  // A batch in the spool: in memory, on disk, or both.
+  struct Entry {
+    uint64_t id = 0;
+    pipeline::Batch batch;  // copy_data is empty unless in_memory (or taken by a writer)
+    bool in_memory = false;
+    size_t memory_bytes = 0;
+    bool on_disk = false;
+    DiskEntry disk;
+  };
   struct Segment {
     std::string path;
     UniqueFd fd;               // for reading records back
@@ -76,36 +101,40 @@ class Spool {
     uint64_t outstanding = 0;  // batches in it not yet committed
     bool damaged = false;      // quarantined, not deleted, once emptied
   };
-  struct InFlight {
-    bool on_disk = false;
-    DiskEntry entry;
-    size_t memory_bytes = 0;
-  };
 
   Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock);
   Status Recover() EXCLUDES(mu_);
-  Status AppendToDisk(const pipeline::Batch& batch) REQUIRES(mu_);
+  // Appends an encoded record to the active segment, starting one when needed.
+  Result<DiskEntry> AppendRecord(std::string_view record, uint64_t raw_bytes) REQUIRES(mu_);
   Status StartSegment() REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);
   void RetireSegment(uint64_t id) REQUIRES(mu_);
   // Moves a segment file into quarantine/ (logged; a failed move is logged too).
   void Quarantine(const std::string& path) const;
   std::string SegmentPath(uint64_t id) const;
+  void SyncLoop(std::stop_token stop);
+  void PublishSizes() REQUIRES(mu_);
 
   const SpoolOptions options_;
   Counters& counters_;
   UniqueFd lock_;
+  Mutex encode_mu_;  // taken before mu_, never after
+  RecordEncoder encoder_ GUARDED_BY(encode_mu_);
   mutable Mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<pipeline::Batch> memory_ GUARDED_BY(mu_);
-  size_t memory_bytes_ GUARDED_BY(mu_) = 0;  // memory_ and memory batches in flight
-  std::deque<DiskEntry> disk_ GUARDED_BY(mu_);
+  std::deque<Entry> waiting_ GUARDED_BY(mu_);
+  std::unordered_multimap<uint64_t, Entry> in_flight_ GUARDED_BY(mu_);  // taken by writers
+  size_t memory_bytes_ GUARDED_BY(mu_) = 0;  // of waiting and in-flight batches in memory
   std::map<uint64_t, Segment> segments_ GUARDED_BY(mu_);
   uint64_t disk_bytes_ GUARDED_BY(mu_) = 0;
-  std::unique_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
+  std::shared_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<SegmentWriter>> unsynced_closed_ GUARDED_BY(mu_);
+  bool unsynced_ GUARDED_BY(mu_) = false;  // records appended since the last sync
+  bool disk_failing_ GUARDED_BY(mu_) = false;
   uint64_t active_segment_ GUARDED_BY(mu_) = 0;
   uint64_t next_segment_ GUARDED_BY(mu_) = 1;
-  std::unordered_multimap<uint64_t, InFlight> in_flight_ GUARDED_BY(mu_);
+  std::condition_variable_any sync_cv_;
+  std::jthread syncer_;  // last: stopped and joined first
 };
 
 }  // namespace sluice::spool

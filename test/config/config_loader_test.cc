@@ -37,6 +37,9 @@ conninfo = "host=/tmp dbname=mail"
 writers = 4
 batch_rows = 100
 batch_ms = 25
+[spool]
+mode = "spill"
+sync_ms = 50
 [log]
 level = "warn"
 )");
@@ -49,7 +52,14 @@ level = "warn"
   EXPECT_EQ(settings->database.writers, 4);
   EXPECT_EQ(settings->database.batch_rows, 100u);
   EXPECT_EQ(settings->database.batch_ms, std::chrono::milliseconds(25));
+  EXPECT_EQ(settings->spool.mode, "spill");
+  EXPECT_EQ(settings->spool.sync_ms, std::chrono::milliseconds(50));
   EXPECT_EQ(settings->log.level, "warn");
+}
+
+TEST(ConfigLoaderTest, ChoiceListsWhatIsAllowed) {
+  EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\n[spool]\nmode = \"fast\"\n"),
+            "/etc/sluice.toml:4: key 'spool.mode': expected one of \"wal\", \"spill\"");
 }
 
 TEST(ConfigLoaderTest, UnknownKeyNamesFileLineAndKey) {
@@ -128,6 +138,8 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
   EXPECT_EQ(settings->database.backoff_max_ms, defaults.database.backoff_max_ms);
   EXPECT_EQ(settings->database.partitions_ahead_days, defaults.database.partitions_ahead_days);
   EXPECT_EQ(settings->spool.dir, defaults.spool.dir);
+  EXPECT_EQ(settings->spool.mode, defaults.spool.mode);
+  EXPECT_EQ(settings->spool.sync_ms, defaults.spool.sync_ms);
   EXPECT_EQ(settings->spool.memory_mb, defaults.spool.memory_mb);
   EXPECT_EQ(settings->spool.disk_mb, defaults.spool.disk_mb);
   EXPECT_EQ(settings->spool.segment_mb, defaults.spool.segment_mb);

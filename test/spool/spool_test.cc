@@ -39,9 +39,12 @@ std::vector<std::string> Segments(const std::string& dir) {
 class SpoolTest : public ::testing::Test {
  protected:
   std::unique_ptr<Spool> Open(size_t memory_bytes, uint64_t disk_bytes = 1 << 30,
-                              uint64_t segment_bytes = 64 << 20) {
+                              uint64_t segment_bytes = 64 << 20,
+                              SpoolMode mode = SpoolMode::kSpill) {
     SpoolOptions options;
     options.dir = dir_.File("spool");
+    options.mode = mode;
+    options.sync_interval = std::chrono::milliseconds(10);
     options.memory_bytes = memory_bytes;
     options.disk_bytes = disk_bytes;
     options.segment_bytes = segment_bytes;
@@ -76,6 +79,55 @@ TEST_F(SpoolTest, MemoryFirstThenDiskAndEveryBatchComesBackOnce) {
   std::multiset<uint64_t> ids = TakeAll(*spool);
   EXPECT_EQ(ids, (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(spool->memory_bytes(), 0u);
+}
+
+TEST_F(SpoolTest, WalWritesEveryBatchToDiskAndCachesWhatFitsInMemory) {
+  const size_t batch_size = MakeBatch(0).copy_data.size();
+  auto spool = Open(3 * batch_size, 1 << 30, 64 << 20, SpoolMode::kWal);
+  for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+  EXPECT_EQ(counters_.spooled_batches.load(), 10u);
+  EXPECT_EQ(spool->memory_bytes(), 3 * batch_size);
+  EXPECT_EQ(counters_.spool_memory_bytes.load(), 3 * batch_size);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(spool->memory_bytes(), 0u);
+}
+
+TEST_F(SpoolTest, WalBatchesSurviveACrashWithoutShutdown) {
+  {
+    auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
+    for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+    std::stop_source stop;
+    spool->Commit(spool->Take(stop.get_token(), 2, 1 << 20));  // 1 and 2 reached the database
+    // No SpillMemory(): as after kill -9, only what is in the segment files remains.
+  }
+  auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
+  // The segment still holds 1 and 2 (it is deleted only once all of it is committed); the
+  // ledger skips them when they are sent again.
+  EXPECT_EQ(counters_.recovered_batches.load(), 5u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(SpoolTest, AppendedRecordsAreSyncedWithoutBeingAsked) {
+  auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
+  ASSERT_TRUE(spool->Add(MakeBatch(1)));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (counters_.spool_syncs.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(counters_.spool_syncs.load(), 1u);
+  uint64_t syncs = counters_.spool_syncs.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(counters_.spool_syncs.load(), syncs);  // nothing new appended: nothing to sync
+}
+
+TEST_F(SpoolTest, WalKeepsBatchesInMemoryWhileTheDiskRefusesThem) {
+  const size_t batch_size = MakeBatch(0).copy_data.size();
+  auto spool = Open(2 * batch_size, 0, 64 << 20, SpoolMode::kWal);  // no disk at all
+  EXPECT_TRUE(spool->Add(MakeBatch(1)));
+  EXPECT_TRUE(spool->Add(MakeBatch(2)));
+  EXPECT_FALSE(spool->Add(MakeBatch(3)));  // neither disk nor memory: the caller sheds it
+  EXPECT_EQ(counters_.spooled_batches.load(), 0u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2}));
 }
 
 TEST_F(SpoolTest, CommittedSegmentsAreDeleted) {
@@ -135,12 +187,12 @@ TEST_F(SpoolTest, SpilledAndUncommittedBatchesAreRecoveredAfterARestart) {
     auto spool = Open(2 * MakeBatch(0).copy_data.size());
     for (uint64_t id = 1; id <= 6; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
     std::stop_source stop;
-    auto taken = spool->Take(stop.get_token(), 1, 1 << 20);  // in flight, never committed
+    auto taken = spool->Take(stop.get_token(), 1, 1 << 20);
     ASSERT_EQ(taken.size(), 1u);
+    spool->Return(std::move(taken));      // as a writer stopped mid-write does
     EXPECT_EQ(spool->SpillMemory(), 0u);  // as at shutdown: memory batches go to disk
   }
-  // Batches 3-6 went to disk at once, 1-2 at shutdown; 3 was in flight, never committed, so it
-  // is queued again too (the ledger skips it if it did reach the database).
+  // Batches 3-6 went to disk at once, 1-2 (1 taken and given back) at shutdown.
   auto spool = Open(1 << 20);
   EXPECT_EQ(counters_.recovered_batches.load(), 6u);
   EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6}));

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -54,8 +55,31 @@ ProcessResult DaemonHarness::Kill() {
   return process_->Wait(std::chrono::seconds(30));
 }
 
+std::string DaemonHarness::LiveCounters() {
+  if (!process_) return "";
+  auto count = [&] {
+    std::string output = process_->Output();
+    size_t n = 0;
+    for (size_t at = output.find("counters: "); at != std::string::npos;
+         at = output.find("counters: ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  size_t before = count();
+  process_->Signal(SIGUSR1);
+  if (!WaitUntil([&] { return count() > before; }, std::chrono::seconds(10))) return "";
+  std::string output = process_->Output();
+  size_t line = output.rfind("counters: ");
+  return output.substr(line, output.find('\n', line) - line);
+}
+
 long long SummaryValue(const std::string& output, const std::string& key) {
-  size_t line = output.rfind("stopped: ");
+  size_t stopped = output.rfind("stopped: ");
+  size_t counters = output.rfind("counters: ");
+  size_t line = stopped == std::string::npos    ? counters
+                : counters == std::string::npos ? stopped
+                                                : std::max(stopped, counters);
   if (line == std::string::npos) return -1;
   std::smatch m;
   std::string rest = output.substr(line);

@@ -24,6 +24,9 @@ class DaemonHarness {
   ProcessResult Stop(std::chrono::seconds timeout = std::chrono::seconds(60));
   // SIGKILL, then waits for exit: a crash, as far as sluiced can tell.
   ProcessResult Kill();
+  // The counters now: SIGUSR1, then the "counters: ..." line sluiced logs for it ("" if none
+  // comes within 10 s). Read values with SummaryValue().
+  std::string LiveCounters();
 
   const std::string& socket_path() const { return socket_path_; }
   const std::string& config_path() const { return config_path_; }
@@ -37,7 +40,7 @@ class DaemonHarness {
   std::unique_ptr<BackgroundProcess> process_;
 };
 
-// The value of `key=` in sluiced's "stopped: ..." summary line, or -1.
+// The value of `key=` in sluiced's last "stopped: ..." or "counters: ..." line, or -1.
 long long SummaryValue(const std::string& output, const std::string& key);
 
 // Sends `datagram` to a Unix datagram socket; false on error.

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sluice::pipeline {
+
+// One column of a decoded sluice.events row.
+struct DecodedField {
+  std::string_view name;  // as in kEventColumns
+  bool null = true;
+  std::string text;    // PostgreSQL's text form: ISO 8601 UTC timestamps, "t"/"f", addresses
+  bool quoted = true;  // false for numbers and booleans (JSON writes them bare)
+};
+
+// Reads back the binary COPY streams CopyEncoder writes, for tools that show or split a
+// spooled batch. Stateless and thread-safe.
+class CopyDecoder {
+ public:
+  // The tuples of `copy_data`, each a view of its bytes (field count included), in order.
+  // kCorruption when the stream is not one CopyEncoder wrote.
+  static Result<std::vector<std::string_view>> SplitTuples(std::string_view copy_data);
+  // A complete COPY stream (header, `tuples`, trailer) of the given tuples.
+  static std::string Assemble(const std::vector<std::string_view>& tuples);
+  // The 20 columns of one tuple from SplitTuples. kCorruption when it does not decode.
+  static Result<std::vector<DecodedField>> DecodeTuple(std::string_view tuple);
+};
+
+// `fields` as one JSON object with the non-NULL columns; strings escaped per RFC 8259.
+std::string FieldsToJson(const std::vector<DecodedField>& fields);
+
+}  // namespace sluice::pipeline

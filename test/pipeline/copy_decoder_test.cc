@@ -1,0 +1,100 @@
+#include "pipeline/copy_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include "pipeline/copy_encoder.h"
+
+namespace sluice::pipeline {
+namespace {
+
+std::string TwoRows() {
+  parse::EventRow full;
+  full.received_at_us = 1'795'878'146'123'456;  // 2026-11-28T15:02:26.123456Z
+  full.logged_at_us = 1'795'878'146'000'000;
+  full.host = "mx1";
+  full.program = "postfix/smtpd";
+  full.pid = 4242;
+  full.is_reject = true;
+  full.client_ip = "2001:db8::7";
+  full.smtp_code = 554;
+  full.raw = "reject: \"quoted\" back\\slash\ttab";
+  parse::EventRow bare;
+  bare.received_at_us = 1'795'878'146'000'000;
+  bare.raw = "plain";
+  bare.malformed = true;
+  std::string out;
+  CopyEncoder::AppendHeader(out);
+  CopyEncoder::AppendRow(out, full, 77);
+  CopyEncoder::AppendRow(out, bare, 77);
+  CopyEncoder::AppendTrailer(out);
+  return out;
+}
+
+std::string Field(const std::vector<DecodedField>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return f.null ? "<null>" : f.text;
+  }
+  return "<no such column>";
+}
+
+TEST(CopyDecoderTest, SplitsTuplesAndAssemblesThemBackByteForByte) {
+  std::string data = TwoRows();
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples) << tuples.error().message();
+  ASSERT_EQ(tuples->size(), 2u);
+  EXPECT_EQ(CopyDecoder::Assemble(*tuples), data);
+  auto second = CopyDecoder::Assemble({(*tuples)[1]});
+  auto again = CopyDecoder::SplitTuples(second);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 1u);
+}
+
+TEST(CopyDecoderTest, DecodesEveryColumnToPostgresTextForms) {
+  std::string data = TwoRows();
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples);
+  auto full = CopyDecoder::DecodeTuple((*tuples)[0]);
+  ASSERT_TRUE(full) << full.error().message();
+  ASSERT_EQ(full->size(), 20u);
+  EXPECT_EQ(Field(*full, "received_at"), "2026-11-28T15:02:26.123456Z");
+  EXPECT_EQ(Field(*full, "logged_at"), "2026-11-28T15:02:26.000000Z");
+  EXPECT_EQ(Field(*full, "host"), "mx1");
+  EXPECT_EQ(Field(*full, "pid"), "4242");
+  EXPECT_EQ(Field(*full, "is_reject"), "true");
+  EXPECT_EQ(Field(*full, "client_ip"), "2001:db8::7");
+  EXPECT_EQ(Field(*full, "smtp_code"), "554");
+  EXPECT_EQ(Field(*full, "mta"), "<null>");
+  EXPECT_EQ(Field(*full, "malformed"), "false");
+  EXPECT_EQ(Field(*full, "batch_id"), "77");
+  auto bare = CopyDecoder::DecodeTuple((*tuples)[1]);
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(Field(*bare, "client_ip"), "<null>");
+  EXPECT_EQ(Field(*bare, "malformed"), "true");
+}
+
+TEST(CopyDecoderTest, JsonHasTheNonNullColumnsEscaped) {
+  std::string data = TwoRows();
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples);
+  auto full = CopyDecoder::DecodeTuple((*tuples)[0]);
+  ASSERT_TRUE(full);
+  std::string json = FieldsToJson(*full);
+  EXPECT_NE(json.find(R"("pid":4242,)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("is_reject":true,)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("raw":"reject: \"quoted\" back\\slash\u0009tab")"), std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("\"mta\""), std::string::npos) << json;
+}
+
+TEST(CopyDecoderTest, DamagedStreamsAreReportedNotRead) {
+  std::string data = TwoRows();
+  EXPECT_FALSE(CopyDecoder::SplitTuples(data.substr(0, data.size() - 1)));
+  EXPECT_FALSE(CopyDecoder::SplitTuples("not a copy stream"));
+  std::string wrong_count = data;
+  wrong_count[20] = 3;  // the first tuple's field count
+  EXPECT_FALSE(CopyDecoder::SplitTuples(wrong_count));
+  EXPECT_FALSE(CopyDecoder::DecodeTuple(std::string_view(data).substr(19, 10)));
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

@@ -1,6 +1,7 @@
 // sluice: the operator's command line. Wiring only: one <verb>_command.cc per subcommand.
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -25,7 +26,14 @@ int main(int argc, char** argv) {
   CLI::App* spool_ls = spool->add_subcommand("ls", "list segments: batches, rows, bytes, ratio");
   CLI::App* spool_verify =
       spool->add_subcommand("verify", "check every record's checksum; exit 1 on damage");
-  for (CLI::App* verb : {spool_ls, spool_verify}) {
+  CLI::App* spool_cat = spool->add_subcommand(
+      "cat", "print the spooled rows: received_at<TAB>raw, or JSON lines with --json");
+  std::vector<std::string> segments;
+  bool json = false;
+  spool_cat->add_option("segments", segments, "segment files (default: all in spool.dir)")
+      ->check(CLI::ExistingFile);
+  spool_cat->add_flag("--json", json, "one JSON object of all non-NULL columns per row");
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -42,5 +50,6 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
+  if (spool_cat->parsed()) return sluice::cli::RunSpoolCat(*settings, segments, json);
   return 1;
 }

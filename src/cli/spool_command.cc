@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/copy_decoder.h"
 #include "spool/segment_reader.h"
 
 namespace sluice::cli {
@@ -17,11 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Segment files in the spool directory, then those in quarantine/, each sorted by name.
-// Segment files in the spool directory, then those in quarantine/ (if any), each sorted.
-std::vector<fs::path> SegmentFiles(const std::string& dir, std::error_code& ec) {
+// Segment files in the spool directory, then (with `quarantined`) those in quarantine/,
+// each sorted by name (oldest first).
+std::vector<fs::path> SegmentFiles(const std::string& dir, std::error_code& ec,
+                                   bool quarantined = true) {
   std::vector<fs::path> files;
   for (const std::string& where : {dir, dir + "/quarantine"}) {
+    if (where != dir && !quarantined) break;
     std::error_code missing;
     if (where != dir && !fs::is_directory(where, missing)) continue;
     std::vector<fs::path> here;
@@ -35,14 +38,15 @@ std::vector<fs::path> SegmentFiles(const std::string& dir, std::error_code& ec) 
   return files;
 }
 
-std::string LastChange(const fs::path& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return "?";
-  std::tm tm{};
-  gmtime_r(&st.st_mtime, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
+// The received_at of the first and the last row of a batch ("" when it does not decode).
+std::pair<std::string, std::string> FirstAndLastEvent(const pipeline::Batch& batch) {
+  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  if (!tuples || tuples->empty()) return {};
+  auto received_at = [](std::string_view tuple) -> std::string {
+    auto fields = pipeline::CopyDecoder::DecodeTuple(tuple);
+    return fields ? std::string(pipeline::FieldText(*fields, "received_at")) : "";
+  };
+  return {received_at(tuples->front()), received_at(tuples->back())};
 }
 
 std::string State(const Result<spool::SegmentContents>& contents, const fs::path& path) {
@@ -62,26 +66,31 @@ int RunSpoolList(const config::Settings& settings) {
     std::cerr << "sluice spool ls: " << settings.spool.dir << ": " << ec.message() << "\n";
     return 1;
   }
-  std::printf("%-40s %8s %10s %12s %12s %6s %-20s %s\n", "segment", "batches", "rows", "disk bytes",
-              "raw bytes", "ratio", "last change (UTC)", "state");
+  std::printf("%-40s %8s %10s %12s %12s %6s %-27s %-27s %s\n", "segment", "batches", "rows",
+              "disk bytes", "raw bytes", "ratio", "oldest event (UTC)", "newest event (UTC)",
+              "state");
   uint64_t total_batches = 0, total_rows = 0, total_disk = 0, total_raw = 0;
   for (const fs::path& path : files) {
     auto contents = spool::ReadSegment(path.string());
     uint64_t rows = 0, raw = 0;
     size_t batches = contents ? contents->batches.size() : 0;
+    std::string oldest = "-", newest = "-";
     if (contents) {
       for (const auto& spooled : contents->batches) {
         rows += spooled.batch.rows;
         raw += spooled.batch.copy_data.size();
+        auto [first, last] = FirstAndLastEvent(spooled.batch);
+        if (!first.empty() && (oldest == "-" || first < oldest)) oldest = first;
+        if (!last.empty() && (newest == "-" || last > newest)) newest = last;
       }
     }
     uint64_t disk = fs::file_size(path, ec);
-    std::printf("%-40s %8zu %10llu %12llu %12llu %6.1f %-20s %s\n",
+    std::printf("%-40s %8zu %10llu %12llu %12llu %6.1f %-27s %-27s %s\n",
                 path.lexically_relative(settings.spool.dir).c_str(), batches,
                 static_cast<unsigned long long>(rows), static_cast<unsigned long long>(disk),
                 static_cast<unsigned long long>(raw),
                 disk > 0 ? static_cast<double>(raw) / static_cast<double>(disk) : 0.0,
-                LastChange(path).c_str(), State(contents, path).c_str());
+                oldest.c_str(), newest.c_str(), State(contents, path).c_str());
     total_batches += batches;
     total_rows += rows;
     total_disk += disk;
@@ -125,6 +134,62 @@ int RunSpoolVerify(const config::Settings& settings) {
   std::cout << files.size() << " segments, " << batches << " intact batches, " << bad
             << (bad == 1 ? " segment" : " segments") << " with damage\n";
   return bad == 0 ? 0 : 1;
+}
+
+int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>& segments,
+                bool json) {
+  std::vector<fs::path> files(segments.begin(), segments.end());
+  if (files.empty()) {
+    std::error_code ec;
+    files = SegmentFiles(settings.spool.dir, ec, /*quarantined=*/false);
+    if (ec) {
+      std::cerr << "sluice spool cat: " << settings.spool.dir << ": " << ec.message() << "\n";
+      return 1;
+    }
+  }
+  bool damaged = false;
+  std::string line;
+  for (const fs::path& path : files) {
+    auto contents = spool::ReadSegment(path.string());
+    if (!contents) {
+      std::cerr << "sluice spool cat: " << contents.error().message() << "\n";
+      damaged = true;
+      continue;
+    }
+    if (!contents->clean()) {
+      std::cerr << "sluice spool cat: " << path.string()
+                << ": damaged or torn; printing its intact batches ('sluice spool verify' "
+                   "says more)\n";
+      damaged = true;
+    }
+    for (const spool::SpooledBatch& spooled : contents->batches) {
+      auto tuples = pipeline::CopyDecoder::SplitTuples(spooled.batch.copy_data);
+      if (!tuples) {
+        std::cerr << "sluice spool cat: " << path.string() << ": batch " << spooled.batch.id << ": "
+                  << tuples.error().message() << "\n";
+        damaged = true;
+        continue;
+      }
+      for (std::string_view tuple : *tuples) {
+        auto fields = pipeline::CopyDecoder::DecodeTuple(tuple);
+        if (!fields) {
+          std::cerr << "sluice spool cat: " << path.string() << ": batch " << spooled.batch.id
+                    << ": " << fields.error().message() << "\n";
+          damaged = true;
+          continue;
+        }
+        if (json) {
+          line = pipeline::FieldsToJson(*fields);
+        } else {
+          line = pipeline::FieldText(*fields, "received_at");
+          line.append("\t").append(pipeline::FieldText(*fields, "raw"));
+        }
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stdout);
+      }
+    }
+  }
+  return damaged ? 1 : 0;
 }
 
 }  // namespace sluice::cli

@@ -167,6 +167,13 @@ Result<std::vector<DecodedField>> CopyDecoder::DecodeTuple(std::string_view tupl
   return fields;
 }
 
+std::string_view FieldText(const std::vector<DecodedField>& fields, std::string_view name) {
+  for (const DecodedField& field : fields) {
+    if (field.name == name) return field.text;
+  }
+  return "";
+}
+
 std::string FieldsToJson(const std::vector<DecodedField>& fields) {
   std::string out = "{";
   for (const DecodedField& field : fields) {

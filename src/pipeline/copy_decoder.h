@@ -30,6 +30,9 @@ class CopyDecoder {
   static Result<std::vector<DecodedField>> DecodeTuple(std::string_view tuple);
 };
 
+// The text of the column `name` in `fields` ("" when NULL or absent).
+std::string_view FieldText(const std::vector<DecodedField>& fields, std::string_view name);
+
 // `fields` as one JSON object with the non-NULL columns; strings escaped per RFC 8259.
 std::string FieldsToJson(const std::vector<DecodedField>& fields);
 

@@ -1,9 +1,11 @@
-// `sluice spool ls` and `sluice spool verify` on real segment files.
+// `sluice spool ls|verify|cat` on real segment files.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "pipeline/copy_encoder.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
 #include "support/process.h"
@@ -15,6 +17,22 @@ namespace {
 using testing::ProcessResult;
 using testing::RunProcess;
 using testing::TempDir;
+
+// A COPY stream of `rows` rows whose raw lines are "batch B row R".
+std::string CopyStream(uint64_t batch, uint32_t rows) {
+  std::string out;
+  pipeline::CopyEncoder::AppendHeader(out);
+  for (uint32_t r = 0; r < rows; ++r) {
+    std::string raw = "batch " + std::to_string(batch) + " row " + std::to_string(r);
+    parse::EventRow row;
+    row.received_at_us = 1'795'878'146'000'000 + static_cast<int64_t>(batch * 1000 + r);
+    row.raw = raw;
+    row.program = "postfix/smtpd";
+    pipeline::CopyEncoder::AppendRow(out, row, static_cast<int64_t>(batch));
+  }
+  pipeline::CopyEncoder::AppendTrailer(out);
+  return out;
+}
 
 class SpoolCliTest : public ::testing::Test {
  protected:
@@ -31,13 +49,16 @@ class SpoolCliTest : public ::testing::Test {
       pipeline::Batch batch;
       batch.id = static_cast<uint64_t>(i + 1);
       batch.rows = 10;
-      batch.copy_data = std::string(4000, 'r') + std::to_string(i);
+      batch.copy_data = CopyStream(batch.id, batch.rows);
       EXPECT_TRUE((*writer)->Append(batch).has_value());
     }
     return path;
   }
-  ProcessResult Run(const std::string& verb) {
-    return RunProcess({SLUICE_CLI, "spool", verb, "--config", dir_.File("sluice.toml")});
+  ProcessResult Run(const std::string& verb, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {SLUICE_CLI, "spool", verb, "--config",
+                                     dir_.File("sluice.toml")};
+    args.insert(args.end(), more.begin(), more.end());
+    return RunProcess(args);
   }
   TempDir dir_;
 };
@@ -48,6 +69,27 @@ TEST_F(SpoolCliTest, ListShowsBatchesRowsAndRatio) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("seg-00000000000000000001.sgz"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("1 segments, 3 batches, 30 rows"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2026-11-28T15:02:26.001000Z 2026-11-28T15:02:26.003009Z"),
+            std::string::npos)
+      << r.output;  // oldest and newest event
+}
+
+TEST_F(SpoolCliTest, CatPrintsEveryRowAsTextOrJson) {
+  WriteSegment("seg-00000000000000000001.sgz", 2);
+  std::string second = WriteSegment("seg-00000000000000000002.sgz", 1);
+  ProcessResult text = Run("cat");
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_EQ(std::count(text.output.begin(), text.output.end(), '\n'), 30) << text.output;
+  EXPECT_NE(text.output.find("2026-11-28T15:02:26.002009Z\tbatch 2 row 9\n"), std::string::npos)
+      << text.output;
+  ProcessResult json = Run("cat", {"--json", second});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(std::count(json.output.begin(), json.output.end(), '\n'), 10) << json.output;
+  EXPECT_NE(json.output.find(R"({"received_at":"2026-11-28T15:02:26.001000Z","program":)"
+                             R"("postfix/smtpd","raw":"batch 1 row 0","malformed":false,)"
+                             R"("batch_id":1})"),
+            std::string::npos)
+      << json.output;
 }
 
 TEST_F(SpoolCliTest, VerifyIsCleanOnIntactSegments) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/logging.h"
+#include "pipeline/copy_decoder.h"
 #include "pipeline/copy_encoder.h"
 
 namespace sluice::sink {
@@ -14,10 +16,22 @@ const std::string& CopySql() {
   return *sql;
 }
 
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (char c : bytes) {
+    auto byte = static_cast<unsigned char>(c);
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 15]);
+  }
+  return out;
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& instance_id)
-    : conn_(std::move(conn)) {
+    : conn_(std::move(conn)), instance_id_(instance_id) {
   char* literal = PQescapeLiteral(conn_->raw(), instance_id.data(), instance_id.size());
   instance_literal_ = literal != nullptr ? literal : "'?'";
   PQfreemem(literal);
@@ -57,6 +71,97 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline:
     return tl::unexpected(status.error());
   }
   return outcomes;
+}
+
+Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::Batch& batch) {
+  IsolatedWrite result;
+  std::string id = std::to_string(batch.id);
+  auto fail = [&](const Error& error) -> Result<IsolatedWrite> {
+    if (conn_->ok()) (void)conn_->Exec("ROLLBACK");
+    if (error.code() == ErrorCode::kRejected) {  // not a content problem any more: retry later
+      return Fail(ErrorCode::kUnavailable, "setting refused rows aside: " + error.message());
+    }
+    return tl::unexpected(error);
+  };
+  auto fresh = conn_->ExecColumn(
+      "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES (" +
+      instance_literal_ + ", " + id + ", " + std::to_string(batch.rows) + ", " +
+      std::to_string(batch.rows) + ") ON CONFLICT DO NOTHING RETURNING batch_id");
+  if (!fresh) return fail(fresh.error());
+  if (fresh->empty()) {
+    SLUICE_RETURN_IF_ERROR(conn_->Exec("ROLLBACK"));
+    result.outcome = WriteOutcome::kAlreadyCommitted;
+    return result;
+  }
+  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  Status status = tuples ? LoadOrBisect(batch, *tuples, 0, tuples->size(), result)
+                         : SetAside(batch, -1, batch.copy_data, batch.rows, batch.malformed,
+                                    "the batch's COPY stream could not be split into rows: " +
+                                        tuples.error().message(),
+                                    result);
+  if (status && result.dead_lettered + result.lost > 0) {
+    status = conn_->Exec("UPDATE sluice.batches SET rows = " +
+                         std::to_string(batch.rows - result.dead_lettered - result.lost) +
+                         " WHERE instance_id = " + instance_literal_ + " AND batch_id = " + id);
+  }
+  if (status) status = conn_->Exec("COMMIT");
+  if (!status) return fail(status.error());
+  return result;
+}
+
+Status BatchWriter::LoadOrBisect(const pipeline::Batch& batch,
+                                 const std::vector<std::string_view>& tuples, size_t begin,
+                                 size_t end, IsolatedWrite& result) {
+  if (begin == end) return Ok();
+  SLUICE_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT rows"));
+  std::vector<std::string_view> range(tuples.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      tuples.begin() + static_cast<std::ptrdiff_t>(end));
+  Status loaded = conn_->CopyIn(CopySql(), pipeline::CopyDecoder::Assemble(range));
+  if (loaded) return conn_->Exec("RELEASE SAVEPOINT rows");
+  if (loaded.error().code() != ErrorCode::kRejected) return loaded;
+  SLUICE_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO SAVEPOINT rows; RELEASE SAVEPOINT rows"));
+  if (end - begin == 1) {
+    auto fields = pipeline::CopyDecoder::DecodeTuple(tuples[begin]);
+    uint32_t malformed = fields && pipeline::FieldText(*fields, "malformed") == "true" ? 1 : 0;
+    return SetAside(batch, static_cast<int64_t>(begin), tuples[begin], 1, malformed,
+                    loaded.error().message(), result);
+  }
+  size_t middle = begin + (end - begin) / 2;
+  SLUICE_RETURN_IF_ERROR(LoadOrBisect(batch, tuples, begin, middle, result));
+  return LoadOrBisect(batch, tuples, middle, end, result);
+}
+
+Status BatchWriter::SetAside(const pipeline::Batch& batch, int64_t row, std::string_view tuple,
+                             uint32_t rows, uint32_t malformed, const std::string& error,
+                             IsolatedWrite& result) {
+  std::string raw;
+  if (row >= 0) {
+    if (auto fields = pipeline::CopyDecoder::DecodeTuple(tuple)) {
+      raw = pipeline::FieldText(*fields, "raw");
+    }
+  }
+  std::string batch_id = std::to_string(batch.id);
+  std::string row_text = std::to_string(row);
+  std::string bytes = Hex(tuple);
+  SLUICE_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT dead_letter"));
+  Status inserted = conn_->ExecParams(
+      "INSERT INTO sluice.dead_letters (instance_id, batch_id, row_in_batch, error, raw, "
+      "copy_tuple) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+      {instance_id_.c_str(), batch_id.c_str(), row_text.c_str(), error.c_str(),
+       raw.empty() ? nullptr : raw.c_str(), bytes.c_str()});
+  result.malformed_set_aside += malformed;
+  if (inserted) {
+    result.dead_lettered += rows;
+    LogWarn("batch " + batch_id + (row >= 0 ? ", row " + row_text : std::string(", all rows")) +
+            ": refused by the database (" + error + "); set aside in sluice.dead_letters");
+    return conn_->Exec("RELEASE SAVEPOINT dead_letter");
+  }
+  if (inserted.error().code() != ErrorCode::kRejected) return inserted;
+  result.lost += rows;
+  LogError("batch " + batch_id + ": " + std::to_string(rows) +
+           " refused row(s) could not be set aside either (" + inserted.error().message() +
+           "); counted as shed");
+  return conn_->Exec("ROLLBACK TO SAVEPOINT dead_letter; RELEASE SAVEPOINT dead_letter");
 }
 
 }  // namespace sluice::sink

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,14 @@ namespace sluice::sink {
 
 // What happened to a batch that Write() accepted.
 enum class WriteOutcome { kCommitted, kAlreadyCommitted };
+
+// What WriteSettingAsideRefusedRows() did with a batch.
+struct IsolatedWrite {
+  WriteOutcome outcome = WriteOutcome::kCommitted;
+  uint32_t dead_lettered = 0;        // rows put in sluice.dead_letters instead
+  uint32_t lost = 0;                 // refused rows that sluice.dead_letters refused too
+  uint32_t malformed_set_aside = 0;  // of dead_lettered + lost, rows flagged malformed
+};
 
 // Loads batches into sluice.events over one connection, in one transaction with their ledger
 // rows in sluice.batches, so a batch retried after an unknown outcome (say the connection
@@ -28,10 +37,27 @@ class BatchWriter {
   // Returns one outcome per batch, in order.
   Result<std::vector<WriteOutcome>> Write(const std::vector<pipeline::Batch>& batches);
 
+  // For a batch Write() got kRejected for: writes it in one transaction (with its ledger row,
+  // `rows` = rows stored) but finds the refused rows by bisection, each range under a
+  // savepoint, and puts each refused row in sluice.dead_letters with the server's error.
+  // A batch whose COPY stream cannot be split is set aside whole (row_in_batch -1).
+  // kUnavailable: retry later; nothing was committed.
+  Result<IsolatedWrite> WriteSettingAsideRefusedRows(const pipeline::Batch& batch);
+
   PgConnection& connection() { return *conn_; }
 
  private:
+  // Loads tuples [begin, end) of a batch under a savepoint; on refusal, halves the range
+  // until single rows remain and sets those aside. Errors other than refusals end it.
+  Status LoadOrBisect(const pipeline::Batch& batch, const std::vector<std::string_view>& tuples,
+                      size_t begin, size_t end, IsolatedWrite& result);
+  // Inserts one refused row (or, with row -1, a whole unsplittable batch) into
+  // sluice.dead_letters under a savepoint; counts it as lost if that is refused too.
+  Status SetAside(const pipeline::Batch& batch, int64_t row, std::string_view tuple, uint32_t rows,
+                  uint32_t malformed, const std::string& error, IsolatedWrite& result);
+
   std::unique_ptr<PgConnection> conn_;
+  std::string instance_id_;
   std::string instance_literal_;  // instance id quoted as an SQL literal
 };
 

@@ -77,6 +77,22 @@ BEGIN
 END
 $fn$;
 )sql",
+    // 2: rows the database refused, set aside instead of blocking their batch.
+    R"sql(
+CREATE TABLE sluice.dead_letters (
+  instance_id  text NOT NULL,
+  batch_id     bigint NOT NULL,
+  row_in_batch integer NOT NULL,
+  failed_at    timestamptz NOT NULL DEFAULT now(),
+  error        text NOT NULL,
+  raw          text,
+  copy_tuple   bytea NOT NULL,
+  PRIMARY KEY (instance_id, batch_id, row_in_batch)
+);
+COMMENT ON TABLE sluice.dead_letters IS
+  'rows of sluice.events the database refused; copy_tuple is the row as sent (binary COPY '
+  'tuple), raw its log line; row_in_batch -1 holds a whole batch that could not be split';
+)sql",
 };
 
 }  // namespace

@@ -104,6 +104,16 @@ Status PgConnection::Exec(std::string_view sql) {
   return Ok();
 }
 
+Status PgConnection::ExecParams(const std::string& sql, const std::vector<const char*>& params) {
+  ResultPtr result(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                params.data(), nullptr, nullptr, 0));
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return tl::unexpected(ResultError(result.get(), "statement failed"));
+  }
+  return Ok();
+}
+
 Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
   std::string query(copy_sql);
   ResultPtr start(PQexec(conn_, query.c_str()));

@@ -31,6 +31,8 @@ class PgConnection {
   // Like ExecScalar, but the first column of every row.
   Result<std::vector<std::string>> ExecColumn(std::string_view sql);
   Status Exec(std::string_view sql);
+  // Runs one statement with text-format parameters $1, $2, ... (nullptr is NULL).
+  Status ExecParams(const std::string& sql, const std::vector<const char*>& params);
   // Runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
   Status CopyIn(std::string_view copy_sql, std::string_view data);
   // Asks the server to cancel the running statement. Thread-safe.

@@ -1,5 +1,6 @@
 #include "sink/writer_pool.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -139,11 +140,20 @@ Status WriterPool::WriteAndCount(BatchWriter& writer, std::vector<pipeline::Batc
   }
   if (!outcomes && outcomes.error().code() == ErrorCode::kRejected) {
     const pipeline::Batch& batch = batches.front();
-    LogError("writer " + std::to_string(index) + ": batch " + std::to_string(batch.id) +
-             " refused by the database, its " + std::to_string(batch.rows) +
-             " rows are counted as shed: " + outcomes.error().message());
+    LogWarn("writer " + std::to_string(index) + ": batch " + std::to_string(batch.id) +
+            " refused by the database (" + outcomes.error().message() +
+            "); looking for the refused rows");
     counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
-    counters_.Shed(counters_.shed_rejected, batch.rows);
+    auto isolated = writer.WriteSettingAsideRefusedRows(batch);
+    if (!isolated) return tl::unexpected(isolated.error());
+    if (isolated->outcome == WriteOutcome::kAlreadyCommitted) return Ok();
+    uint32_t set_aside = isolated->dead_lettered + isolated->lost;
+    uint32_t malformed = batch.malformed - std::min(batch.malformed, isolated->malformed_set_aside);
+    counters_.stored.fetch_add(batch.rows - set_aside - malformed, std::memory_order_relaxed);
+    counters_.malformed.fetch_add(malformed, std::memory_order_relaxed);
+    counters_.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
+    counters_.Shed(counters_.shed_rejected, isolated->lost);
+    counters_.batches_committed.fetch_add(1, std::memory_order_relaxed);
     return Ok();
   }
   if (!outcomes) return tl::unexpected(outcomes.error());

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/batcher.h"
+#include "pipeline/copy_decoder.h"
 #include "sink/batch_writer.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
@@ -100,7 +101,7 @@ TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
   EXPECT_EQ(pg().Query("SELECT rows FROM sluice.batches WHERE batch_id = 77"), "5");
 }
 
-TEST_F(WriterPoolTest, ARefusedBatchIsShedAloneAndItsTransactionNeighboursLand) {
+TEST_F(WriterPoolTest, AnUnreadableBatchIsSetAsideWholeAndItsTransactionNeighboursLand) {
   pipeline::Batch poison = MakeBatch(902, 5, "poison");
   poison.copy_data.replace(19, 2, "\x7f\x7f");  // a tuple with 32639 columns: refused
   auto spool = MakeSpool();
@@ -115,8 +116,50 @@ TEST_F(WriterPoolTest, ARefusedBatchIsShedAloneAndItsTransactionNeighboursLand) 
   }
   EXPECT_EQ(Count("neighbour"), "10");
   EXPECT_EQ(Count("poison"), "0");
-  EXPECT_EQ(counters_.shed_rejected.load(), 5u);
+  EXPECT_EQ(counters_.dead_lettered.load(), 5u);
+  EXPECT_EQ(counters_.shed_rejected.load(), 0u);
   EXPECT_EQ(counters_.stored.load(), 10u);
+  EXPECT_EQ(pg().Query("SELECT row_in_batch || ' ' || (raw IS NULL) || ' ' || "
+                       "(length(copy_tuple) > 0) FROM sluice.dead_letters WHERE batch_id = 902"),
+            "-1 true true");
+}
+
+TEST_F(WriterPoolTest, RefusedRowsAreSetAsideAndTheRestOfTheirBatchLandsOnce) {
+  pg().Query(
+      "ALTER TABLE sluice.events ADD CONSTRAINT test_no_poison CHECK (raw NOT LIKE '%POISON%')");
+  pipeline::Batch batch = MakeBatch(904, 10, "normal");
+  // Rows 3 and 7 carry the poison: as long as "normal", so the stream stays well formed.
+  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  ASSERT_TRUE(tuples);
+  std::string copy = batch.copy_data;
+  for (size_t row : {3u, 7u}) {
+    size_t at = static_cast<size_t>((*tuples)[row].data() - batch.copy_data.data());
+    copy.replace(copy.find("normal", at), 6, "POISON");
+  }
+  batch.copy_data = copy;
+  pipeline::Batch again = batch;  // sent twice: the second is skipped by the ledger
+  auto spool = MakeSpool();
+  {
+    WriterPool pool(Options(1), *spool, counters_);
+    ASSERT_TRUE(pool.Submit(std::move(batch)));
+    ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+    ASSERT_TRUE(pool.Submit(std::move(again)));
+    ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+    pool.Stop();
+  }
+  pg().Query("ALTER TABLE sluice.events DROP CONSTRAINT test_no_poison");
+  EXPECT_EQ(Count("normal"), "8");
+  EXPECT_EQ(pg().Query("SELECT string_agg(row_in_batch || ':' || raw, ',' ORDER BY row_in_batch) "
+                       "FROM sluice.dead_letters WHERE batch_id = 904"),
+            "3:POISON,7:POISON");
+  EXPECT_NE(pg().Query("SELECT min(error) FROM sluice.dead_letters WHERE batch_id = 904")
+                .find("test_no_poison"),
+            std::string::npos);
+  EXPECT_EQ(pg().Query("SELECT rows || '/' || events FROM sluice.batches WHERE batch_id = 904"),
+            "8/10");
+  EXPECT_EQ(counters_.stored.load(), 8u);
+  EXPECT_EQ(counters_.dead_lettered.load(), 2u);
+  EXPECT_EQ(counters_.batches_committed.load(), 1u);
 }
 
 TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/migrate_command.h"
+#include "cli/replay_command.h"
 #include "cli/spool_command.h"
 #include "config/config_loader.h"
 
@@ -33,7 +34,12 @@ int main(int argc, char** argv) {
   spool_cat->add_option("segments", segments, "segment files (default: all in spool.dir)")
       ->check(CLI::ExistingFile);
   spool_cat->add_flag("--json", json, "one JSON object of all non-NULL columns per row");
-  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat}) {
+  CLI::App* replay = app.add_subcommand(
+      "replay", "load spooled batches into the database, exactly once (the ledger skips repeats)");
+  std::vector<std::string> replay_segments;
+  replay->add_option("segments", replay_segments, "segment files (default: all in spool.dir)")
+      ->check(CLI::ExistingFile);
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -50,6 +56,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
+  if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);
   if (spool_cat->parsed()) return sluice::cli::RunSpoolCat(*settings, segments, json);
   return 1;
 }

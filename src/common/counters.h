@@ -24,6 +24,7 @@ struct Counters {
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
   std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
   std::atomic<uint64_t> batches_committed{0};
+  std::atomic<uint64_t> batches_skipped{0};       // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};             // failed connects and writes (each retried)
   std::atomic<uint64_t> spooled_batches{0};       // batches written to spool segments
   std::atomic<uint64_t> spooled_bytes{0};         // their bytes on disk (compressed)
@@ -40,7 +41,7 @@ struct Counters {
   }
 
   // One line: "received=… stored=… malformed=… dead_lettered=… shed=… (queue_full=… …)
-  // bytes=… batches=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
+  // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
   // quarantined=… spool_memory_bytes=… spool_disk_bytes=…".
   std::string Summary() const;
 };

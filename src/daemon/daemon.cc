@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "config/instance_id.h"
 #include "ingest/datagram_queue.h"
 #include "ingest/datagram_socket.h"
 #include "ingest/receiver.h"
@@ -28,12 +29,6 @@ LogLevel ParseLevel(const std::string& level) {
   if (level == "warn") return LogLevel::kWarn;
   if (level == "error") return LogLevel::kError;
   return LogLevel::kInfo;
-}
-
-std::string InstanceId(const config::Settings& settings) {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + ":" + settings.ingest.socket;
 }
 
 uint64_t BatchIdBase() {
@@ -93,6 +88,7 @@ int RunDaemon(const config::Settings& settings) {
   Counters counters;
   spool::SpoolOptions spool_options;
   spool_options.dir = settings.spool.dir;
+  spool_options.instance_id = config::InstanceId(settings);
   spool_options.mode =
       settings.spool.mode == "spill" ? spool::SpoolMode::kSpill : spool::SpoolMode::kWal;
   spool_options.sync_interval = settings.spool.sync_ms;
@@ -107,7 +103,7 @@ int RunDaemon(const config::Settings& settings) {
   }
   sink::WriterPoolOptions pool_options;
   pool_options.conninfo = settings.database.conninfo;
-  pool_options.instance_id = InstanceId(settings);
+  pool_options.instance_id = spool_options.instance_id;
   pool_options.writers = settings.database.writers;
   pool_options.backoff_min = settings.database.backoff_min_ms;
   pool_options.backoff_max = settings.database.backoff_max_ms;

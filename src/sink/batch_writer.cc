@@ -1,6 +1,7 @@
 #include "sink/batch_writer.h"
 
 #include <algorithm>
+#include <string>
 
 #include "common/logging.h"
 #include "pipeline/copy_decoder.h"
@@ -31,7 +32,12 @@ std::string Hex(std::string_view bytes) {
 }  // namespace
 
 BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& instance_id)
-    : conn_(std::move(conn)), instance_id_(instance_id) {
+    : conn_(std::move(conn)) {
+  SetInstanceId(instance_id);
+}
+
+void BatchWriter::SetInstanceId(const std::string& instance_id) {
+  instance_id_ = instance_id;
   char* literal = PQescapeLiteral(conn_->raw(), instance_id.data(), instance_id.size());
   instance_literal_ = literal != nullptr ? literal : "'?'";
   PQfreemem(literal);
@@ -71,6 +77,53 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline:
     return tl::unexpected(status.error());
   }
   return outcomes;
+}
+
+Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters& counters,
+                                 const std::string& who) {
+  auto outcomes = Write(batches);
+  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected && batches.size() > 1) {
+    // One of them is refused for its content: find which, writing one batch at a time.
+    for (pipeline::Batch& batch : batches) {
+      std::vector<pipeline::Batch> single;
+      single.push_back(std::move(batch));
+      Status status = WriteCounted(single, counters, who);
+      batch = std::move(single.front());
+      if (!status) return status;  // retryable; batches already committed are skipped later
+    }
+    return Ok();
+  }
+  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected) {
+    const pipeline::Batch& batch = batches.front();
+    LogWarn(who + ": batch " + std::to_string(batch.id) + " refused by the database (" +
+            outcomes.error().message() + "); looking for the refused rows");
+    counters.db_errors.fetch_add(1, std::memory_order_relaxed);
+    auto isolated = WriteSettingAsideRefusedRows(batch);
+    if (!isolated) return tl::unexpected(isolated.error());
+    if (isolated->outcome == WriteOutcome::kAlreadyCommitted) {
+      counters.batches_skipped.fetch_add(1, std::memory_order_relaxed);
+      return Ok();
+    }
+    uint32_t set_aside = isolated->dead_lettered + isolated->lost;
+    uint32_t malformed = batch.malformed - std::min(batch.malformed, isolated->malformed_set_aside);
+    counters.stored.fetch_add(batch.rows - set_aside - malformed, std::memory_order_relaxed);
+    counters.malformed.fetch_add(malformed, std::memory_order_relaxed);
+    counters.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
+    counters.Shed(counters.shed_rejected, isolated->lost);
+    counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+    return Ok();
+  }
+  if (!outcomes) return tl::unexpected(outcomes.error());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if ((*outcomes)[i] != WriteOutcome::kCommitted) {
+      counters.batches_skipped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    counters.stored.fetch_add(batches[i].rows - batches[i].malformed, std::memory_order_relaxed);
+    counters.malformed.fetch_add(batches[i].malformed, std::memory_order_relaxed);
+    counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+  }
+  return Ok();
 }
 
 Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::Batch& batch) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/counters.h"
 #include "common/status.h"
 #include "pipeline/batch.h"
 #include "sink/pg_connection.h"
@@ -37,6 +38,14 @@ class BatchWriter {
   // Returns one outcome per batch, in order.
   Result<std::vector<WriteOutcome>> Write(const std::vector<pipeline::Batch>& batches);
 
+  // Write() with the accounting: counts what was committed (stored, malformed, batches),
+  // skipped (already in the ledger), set aside (dead_lettered) or lost (shed rejected) in
+  // `counters`. A group the database refuses is retried batch by batch, and a refused batch
+  // goes through WriteSettingAsideRefusedRows(). Returns the error that should make the caller
+  // retry later (nothing of the failing group was committed), or Ok. `who` prefixes log lines.
+  Status WriteCounted(std::vector<pipeline::Batch>& batches, Counters& counters,
+                      const std::string& who);
+
   // For a batch Write() got kRejected for: writes it in one transaction (with its ledger row,
   // `rows` = rows stored) but finds the refused rows by bisection, each range under a
   // savepoint, and puts each refused row in sluice.dead_letters with the server's error.
@@ -45,6 +54,9 @@ class BatchWriter {
   Result<IsolatedWrite> WriteSettingAsideRefusedRows(const pipeline::Batch& batch);
 
   PgConnection& connection() { return *conn_; }
+  // Commits the next batches under another ledger name (as `sluice replay` does for
+  // segments another sluiced wrote).
+  void SetInstanceId(const std::string& instance_id);
 
  private:
   // Loads tuples [begin, end) of a batch under a savepoint; on refusal, halves the range

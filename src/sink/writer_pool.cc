@@ -1,6 +1,5 @@
 #include "sink/writer_pool.h"
 
-#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -106,7 +105,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
     std::vector<pipeline::Batch> batches =
         spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
     if (batches.empty()) break;
-    Status status = WriteAndCount(*writer, batches, index);
+    Status status = writer->WriteCounted(batches, counters_, "writer " + std::to_string(index));
     if (status) {
       spool_.Commit(batches);
       backoff.Reset();
@@ -122,48 +121,6 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
     Sleep(stop, backoff.Next());
   }
   SetConnection(index, nullptr);
-}
-
-Status WriterPool::WriteAndCount(BatchWriter& writer, std::vector<pipeline::Batch>& batches,
-                                 size_t index) {
-  auto outcomes = writer.Write(batches);
-  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected && batches.size() > 1) {
-    // One of them is refused for its content: find which, writing one batch at a time.
-    for (pipeline::Batch& batch : batches) {
-      std::vector<pipeline::Batch> single;
-      single.push_back(std::move(batch));
-      Status status = WriteAndCount(writer, single, index);
-      batch = std::move(single.front());
-      if (!status) return status;  // retryable; batches already committed are skipped later
-    }
-    return Ok();
-  }
-  if (!outcomes && outcomes.error().code() == ErrorCode::kRejected) {
-    const pipeline::Batch& batch = batches.front();
-    LogWarn("writer " + std::to_string(index) + ": batch " + std::to_string(batch.id) +
-            " refused by the database (" + outcomes.error().message() +
-            "); looking for the refused rows");
-    counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
-    auto isolated = writer.WriteSettingAsideRefusedRows(batch);
-    if (!isolated) return tl::unexpected(isolated.error());
-    if (isolated->outcome == WriteOutcome::kAlreadyCommitted) return Ok();
-    uint32_t set_aside = isolated->dead_lettered + isolated->lost;
-    uint32_t malformed = batch.malformed - std::min(batch.malformed, isolated->malformed_set_aside);
-    counters_.stored.fetch_add(batch.rows - set_aside - malformed, std::memory_order_relaxed);
-    counters_.malformed.fetch_add(malformed, std::memory_order_relaxed);
-    counters_.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
-    counters_.Shed(counters_.shed_rejected, isolated->lost);
-    counters_.batches_committed.fetch_add(1, std::memory_order_relaxed);
-    return Ok();
-  }
-  if (!outcomes) return tl::unexpected(outcomes.error());
-  for (size_t i = 0; i < batches.size(); ++i) {
-    if ((*outcomes)[i] != WriteOutcome::kCommitted) continue;
-    counters_.stored.fetch_add(batches[i].rows - batches[i].malformed, std::memory_order_relaxed);
-    counters_.malformed.fetch_add(batches[i].malformed, std::memory_order_relaxed);
-    counters_.batches_committed.fetch_add(1, std::memory_order_relaxed);
-  }
-  return Ok();
 }
 
 }  // namespace sluice::sink

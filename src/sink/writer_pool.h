@@ -63,10 +63,6 @@ class WriterPool {
   };
 
   void Run(std::stop_token stop, size_t index);
-  // Writes `batches` in one transaction and counts them; a group the database refuses is
-  // retried batch by batch so that only the refused batch is shed. Returns the error that
-  // should make the writer retry (after backoff), or Ok.
-  Status WriteAndCount(BatchWriter& writer, std::vector<pipeline::Batch>& batches, size_t index);
   // Sleeps up to `delay`, returning early when stop is requested.
   void Sleep(std::stop_token stop, std::chrono::milliseconds delay) EXCLUDES(mu_);
   void SetConnection(size_t index, PgConnection* connection) EXCLUDES(mu_);

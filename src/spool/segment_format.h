@@ -3,7 +3,8 @@
 // The byte layout of a spool segment file; docs/spool_format.md explains it.
 //
 //   segment := header record*
-//   header  := magic "SLUICESG" (8 bytes) | version u32 LE | reserved u32 (0)
+//   header  := magic "SLUICESG" (8 bytes) | version u32 LE (2) | id length u32 LE |
+//              instance id (id length bytes: the ledger name of the sluiced that wrote it)
 //   record  := record magic "SLRC" (4 bytes) | frame length u32 LE | zstd frame
 //   frame content (decompressed) := batch id u64 LE | rows u32 LE | malformed u32 LE |
 //                                   the batch's binary COPY stream
@@ -20,8 +21,9 @@
 namespace sluice::spool {
 
 inline constexpr std::string_view kSegmentMagic = "SLUICESG";
-inline constexpr uint32_t kSegmentVersion = 1;
-inline constexpr size_t kSegmentHeaderSize = 16;
+inline constexpr uint32_t kSegmentVersion = 2;    // 1 had no instance id (length 0)
+inline constexpr size_t kSegmentHeaderSize = 16;  // before the instance id
+inline constexpr size_t kMaxInstanceIdBytes = 4096;
 
 inline constexpr std::string_view kRecordMagic = "SLRC";
 inline constexpr size_t kRecordHeaderSize = 8;

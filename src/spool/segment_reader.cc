@@ -112,13 +112,18 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
     return Fail(ErrorCode::kCorruption, path + " is not a sluice spool segment (bad header)");
   }
   uint64_t version = GetLittleEndian(file, 8, 4);
-  if (version != kSegmentVersion) {
+  if (version < 1 || version > kSegmentVersion) {
     return Fail(ErrorCode::kCorruption, path + " has segment format version " +
-                                            std::to_string(version) + ", this sluice reads " +
+                                            std::to_string(version) + ", this sluice reads 1 to " +
                                             std::to_string(kSegmentVersion));
   }
+  size_t id_bytes = version >= 2 ? GetLittleEndian(file, 12, 4) : 0;
+  if (id_bytes > kMaxInstanceIdBytes || kSegmentHeaderSize + id_bytes > file.size()) {
+    return Fail(ErrorCode::kCorruption, path + " has a damaged header (instance id length)");
+  }
+  contents.instance_id = file.substr(kSegmentHeaderSize, id_bytes);
 
-  size_t pos = kSegmentHeaderSize;
+  size_t pos = kSegmentHeaderSize + id_bytes;
   contents.valid_end = pos;
   bool in_damage = false;  // between a record that failed and the next one that decodes
   auto close_damage = [&](size_t end) {

@@ -26,6 +26,7 @@ struct Damage {
 
 // Everything that could be read from a segment.
 struct SegmentContents {
+  std::string instance_id;            // who wrote it ("" in version 1 segments)
   std::vector<SpooledBatch> batches;  // every intact record, in file order
   std::vector<Damage> damage;         // regions between or after intact records
   bool torn_tail = false;             // the file ends inside its last record (a crash mid-append)

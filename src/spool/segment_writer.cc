@@ -19,13 +19,18 @@ Error IoError(const std::string& what, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& path,
-                                                             int zstd_level) {
+                                                             int zstd_level,
+                                                             const std::string& instance_id) {
+  if (instance_id.size() > kMaxInstanceIdBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "instance id too long for a segment header");
+  }
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (!fd.valid()) return tl::unexpected(IoError("cannot create segment", path));
   std::unique_ptr<SegmentWriter> writer(new SegmentWriter(std::move(fd), path, zstd_level));
   std::string header(kSegmentMagic);
   PutLittleEndian(header, kSegmentVersion, 4);
-  PutLittleEndian(header, 0, 4);
+  PutLittleEndian(header, instance_id.size(), 4);
+  header.append(instance_id);
   SLUICE_RETURN_IF_ERROR(writer->WriteAll(header));
   writer->bytes_ = header.size();
   return writer;

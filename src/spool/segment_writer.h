@@ -16,9 +16,11 @@ namespace sluice::spool {
 // Not thread-safe, except Sync(), which may run while another thread appends.
 class SegmentWriter {
  public:
-  // Creates `path` (which must not exist) and writes the segment header. `zstd_level` is
-  // what Append() compresses with.
-  static Result<std::unique_ptr<SegmentWriter>> Create(const std::string& path, int zstd_level);
+  // Creates `path` (which must not exist) and writes the segment header naming
+  // `instance_id`, the ledger name its batches are committed under. `zstd_level` is what
+  // Append() compresses with.
+  static Result<std::unique_ptr<SegmentWriter>> Create(const std::string& path, int zstd_level,
+                                                       const std::string& instance_id = "");
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
 

@@ -32,7 +32,9 @@ uint64_t SegmentId(const std::string& name) {
   return std::stoull(digits);
 }
 
-Result<UniqueFd> TakeLock(const std::string& dir) {
+}  // namespace
+
+Result<UniqueFd> LockSpoolDirectory(const std::string& dir) {
   std::string path = dir + "/LOCK";
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
   if (!fd.valid()) {
@@ -51,8 +53,6 @@ Result<UniqueFd> TakeLock(const std::string& dir) {
   return fd;
 }
 
-}  // namespace
-
 Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, Counters& counters) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir + "/quarantine", ec);
@@ -60,7 +60,7 @@ Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, Counters
     return Fail(ErrorCode::kIoError,
                 "cannot create spool directory " + options.dir + ": " + ec.message());
   }
-  auto lock = TakeLock(options.dir);
+  auto lock = LockSpoolDirectory(options.dir);
   if (!lock) return tl::unexpected(lock.error());
   std::unique_ptr<Spool> spool(new Spool(options, counters, std::move(*lock)));
   SLUICE_RETURN_IF_ERROR(spool->Recover());
@@ -169,6 +169,8 @@ Status Spool::Recover() {
     for (const SpooledBatch& spooled : contents->batches) {
       Entry entry;
       entry.id = spooled.batch.id;
+      entry.rows = spooled.batch.rows;
+      pending_rows_ += entry.rows;
       entry.on_disk = true;
       entry.disk = {id, spooled.offset, spooled.stored_bytes};
       waiting_.push_back(std::move(entry));
@@ -192,6 +194,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
   const bool wal = options_.mode == SpoolMode::kWal;
   Entry entry;
   entry.id = batch.id;
+  entry.rows = batch.rows;
   {
     MutexLock lock(mu_);
     if (!wal && memory_bytes_ + size <= options_.memory_bytes) {
@@ -199,6 +202,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
       entry.in_memory = true;
       entry.memory_bytes = size;
       entry.batch = std::move(batch);
+      pending_rows_ += entry.rows;
       waiting_.push_back(std::move(entry));
       PublishSizes();
       cv_.notify_all();
@@ -230,6 +234,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
       entry.memory_bytes = size;
       entry.batch = std::move(batch);
     }
+    pending_rows_ += entry.rows;
     waiting_.push_back(std::move(entry));
     PublishSizes();
   }
@@ -245,7 +250,7 @@ Status Spool::StartSegment() {
     if (segments_.at(closed).outstanding == 0) RetireSegment(closed);
   }
   uint64_t id = next_segment_++;
-  auto writer = SegmentWriter::Create(SegmentPath(id), options_.zstd_level);
+  auto writer = SegmentWriter::Create(SegmentPath(id), options_.zstd_level, options_.instance_id);
   if (!writer) return tl::unexpected(writer.error());
   Segment segment;
   segment.path = SegmentPath(id);
@@ -310,6 +315,7 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
       for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
         if (it->second.on_disk && it->second.disk.segment == disk.segment &&
             it->second.disk.offset == disk.offset) {
+          pending_rows_ -= it->second.rows;
           in_flight_.erase(it);
           break;
         }
@@ -334,6 +340,7 @@ void Spool::Commit(const std::vector<pipeline::Batch>& batches) {
       if (it == in_flight_.end()) continue;
       if (it->second.on_disk) ReleaseSegmentEntry(it->second.disk.segment);
       if (it->second.in_memory) memory_bytes_ -= it->second.memory_bytes;
+      pending_rows_ -= it->second.rows;
       in_flight_.erase(it);
     }
     PublishSizes();
@@ -409,6 +416,7 @@ uint64_t Spool::SpillMemory() {
         } else {
           LogError("spool: cannot keep a batch on disk at shutdown: " + appended.error().message());
           lost += entry.batch.rows;
+          pending_rows_ -= entry.rows;
         }
       }
       memory_bytes_ -= entry.memory_bytes;
@@ -436,6 +444,11 @@ size_t Spool::memory_bytes() const {
 uint64_t Spool::disk_bytes() const {
   MutexLock lock(mu_);
   return disk_bytes_;
+}
+
+uint64_t Spool::pending_rows() const {
+  MutexLock lock(mu_);
+  return pending_rows_;
 }
 
 size_t Spool::waiting_batches() const {

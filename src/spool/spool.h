@@ -23,6 +23,11 @@
 
 namespace sluice::spool {
 
+// Takes the exclusive lock of a spool directory (its LOCK file, flock; the holder's pid is
+// written in it), held until the descriptor is closed. kInvalidArgument, naming the pid, when
+// another process holds it. Thread-safe.
+Result<UniqueFd> LockSpoolDirectory(const std::string& dir);
+
 // When a batch is written to a segment file.
 enum class SpoolMode {
   kWal,    // every batch, before a writer can take it; memory only caches it
@@ -30,7 +35,8 @@ enum class SpoolMode {
 };
 
 struct SpoolOptions {
-  std::string dir;  // segment files, LOCK, quarantine/
+  std::string dir;          // segment files, LOCK, quarantine/
+  std::string instance_id;  // written in each segment header
   SpoolMode mode = SpoolMode::kWal;
   size_t memory_bytes = 256 << 20;    // batches kept in memory
   uint64_t disk_bytes = 1ull << 30;   // segment files, all together
@@ -78,6 +84,8 @@ class Spool {
   size_t memory_bytes() const EXCLUDES(mu_);
   uint64_t disk_bytes() const EXCLUDES(mu_);
   size_t waiting_batches() const EXCLUDES(mu_);
+  // Rows of the batches waiting or being written.
+  uint64_t pending_rows() const EXCLUDES(mu_);
 
  private:
   struct DiskEntry {
@@ -88,6 +96,7 @@ class Spool {
   // A batch in the spool: in memory, on disk, or both.
   struct Entry {
     uint64_t id = 0;
+    uint32_t rows = 0;
     pipeline::Batch batch;  // copy_data is empty unless in_memory (or taken by a writer)
     bool in_memory = false;
     size_t memory_bytes = 0;
@@ -127,6 +136,7 @@ class Spool {
   size_t memory_bytes_ GUARDED_BY(mu_) = 0;  // of waiting and in-flight batches in memory
   std::map<uint64_t, Segment> segments_ GUARDED_BY(mu_);
   uint64_t disk_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t pending_rows_ GUARDED_BY(mu_) = 0;
   std::shared_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<SegmentWriter>> unsynced_closed_ GUARDED_BY(mu_);
   bool unsynced_ GUARDED_BY(mu_) = false;  // records appended since the last sync

@@ -242,6 +242,50 @@ TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {
   EXPECT_EQ(Rows(), 20000);
 }
 
+TEST_F(DaemonTest, ReplayLoadsAStoppedDaemonsSpoolOnceAndRefusesALiveOne) {
+  DaemonHarness daemon(pg(),
+                       {{"database.batch_rows", "500"}, {"database.shutdown_timeout_ms", "500"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  auto replay = [&](std::vector<std::string> segments = {}) {
+    std::vector<std::string> args = {SLUICE_CLI, "replay", "--config", daemon.config_path()};
+    args.insert(args.end(), segments.begin(), segments.end());
+    return RunProcess(args, std::chrono::seconds(120));
+  };
+  ProcessResult refused = replay();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("is in use by another process"), std::string::npos)
+      << refused.output;
+
+  ASSERT_TRUE(pg().Stop());
+  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "20000"}).exit_code, 0);
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0) << stopped.output;
+  ASSERT_TRUE(pg().Start());
+  // A copy of the segments, to replay them a second time.
+  std::vector<std::string> copies;
+  std::filesystem::create_directories(daemon.dir().File("copy"));
+  for (const auto& entry : std::filesystem::directory_iterator(daemon.dir().File("spool"))) {
+    if (entry.path().extension() != ".sgz") continue;
+    copies.push_back(daemon.dir().File("copy/" + entry.path().filename().string()));
+    std::filesystem::copy_file(entry.path(), copies.back());
+  }
+  ASSERT_FALSE(copies.empty());
+
+  ProcessResult first = replay();
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("20000 rows"), std::string::npos) << first.output;
+  EXPECT_EQ(Rows(), 20000);
+  for (const auto& entry : std::filesystem::directory_iterator(daemon.dir().File("spool"))) {
+    EXPECT_NE(entry.path().extension(), ".sgz") << "replayed segments are deleted";
+  }
+  ProcessResult second = replay(copies);
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find(": 0 batches written"), std::string::npos) << second.output;
+  EXPECT_EQ(Rows(), 20000);
+  EXPECT_EQ(DuplicateRawLines(), "0");
+}
+
 TEST_F(DaemonTest, KilledTenTimesMidStreamNeverWritesARowTwice) {
   // wal mode (the default): each batch is in a segment before it is sent, so a kill -9 loses
   // only what was not yet batched, and every restart recovers and re-sends what it finds,

@@ -1,0 +1,225 @@
+#include "cli/replay_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "common/counters.h"
+#include "common/unique_fd.h"
+#include "config/instance_id.h"
+#include "sink/backoff.h"
+#include "sink/batch_writer.h"
+#include "sink/migrations.h"
+#include "sink/pg_connection.h"
+#include "sink/writer_pool.h"
+#include "spool/segment_reader.h"
+#include "spool/spool.h"
+
+namespace sluice::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxAttempts = 8;  // per group of batches, while the database is unavailable
+
+struct SegmentFile {
+  fs::path path;
+  uint64_t rows = 0;
+  uint64_t raw_bytes = 0;
+};
+
+// Progress on stderr: a bar redrawn at most 5 times a second on a terminal, nothing otherwise.
+class Progress {
+ public:
+  Progress(uint64_t total_rows) : total_rows_(total_rows), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+  void Update(uint64_t rows, uint64_t raw_bytes, bool final = false) {
+    if (!tty_) return;
+    auto now = Clock::now();
+    if (!final && now - last_draw_ < std::chrono::milliseconds(200)) return;
+    last_draw_ = now;
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    double fraction =
+        total_rows_ > 0 ? static_cast<double>(rows) / static_cast<double>(total_rows_) : 1.0;
+    constexpr int kWidth = 30;
+    std::string bar(static_cast<size_t>(fraction * kWidth), '#');
+    bar.resize(kWidth, '.');
+    double mb_per_s = seconds > 0 ? static_cast<double>(raw_bytes) / 1e6 / seconds : 0.0;
+    double eta = rows > 0 && seconds > 0
+                     ? seconds * static_cast<double>(total_rows_ - rows) / static_cast<double>(rows)
+                     : 0.0;
+    std::fprintf(stderr, "\r%3.0f%% [%s] %llu/%llu rows  %.1f MB/s  ETA %.0fs   ", fraction * 100,
+                 bar.c_str(), static_cast<unsigned long long>(rows),
+                 static_cast<unsigned long long>(total_rows_), mb_per_s, eta);
+    if (final) std::fputc('\n', stderr);
+  }
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  uint64_t total_rows_;
+  bool tty_;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_draw_{};
+};
+
+// Takes the lock of the directory holding `path` when it is a spool (has a LOCK file).
+Result<UniqueFd> LockIfSpool(const fs::path& path) {
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  std::error_code ec;
+  if (!fs::exists(dir / "LOCK", ec)) return UniqueFd();
+  return spool::LockSpoolDirectory(dir.string());
+}
+
+// Writes `batches` until done, reconnecting and backing off while the database is unavailable.
+Status WriteWithRetries(const config::Settings& settings,
+                        std::unique_ptr<sink::BatchWriter>& writer, const std::string& instance_id,
+                        std::vector<pipeline::Batch>& batches, Counters& counters) {
+  sink::Backoff backoff(settings.database.backoff_min_ms, settings.database.backoff_max_ms, 1);
+  Status status = Ok();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(backoff.Next());
+    if (!writer || !writer->connection().ok()) {
+      writer.reset();
+      auto conn = sink::PgConnection::Connect(settings.database.conninfo, "sluice replay");
+      if (!conn) {
+        status = tl::unexpected(conn.error());
+        continue;
+      }
+      if (status = sink::CheckSchemaVersion(**conn); !status) {
+        if (!status.error().retryable()) return status;
+        continue;
+      }
+      writer = std::make_unique<sink::BatchWriter>(std::move(*conn), instance_id);
+    }
+    writer->SetInstanceId(instance_id);
+    status = writer->WriteCounted(batches, counters, "replay");
+    if (status) return status;
+  }
+  return status;
+}
+
+}  // namespace
+
+int RunReplay(const config::Settings& settings, const std::vector<std::string>& segments) {
+  const bool whole_spool = segments.empty();
+  std::vector<UniqueFd> locks;
+  std::vector<SegmentFile> files;
+  if (whole_spool) {
+    std::error_code ec;
+    if (!fs::is_directory(settings.spool.dir, ec)) {
+      std::cerr << "sluice replay: no spool directory " << settings.spool.dir << "\n";
+      return 1;
+    }
+    auto lock = spool::LockSpoolDirectory(settings.spool.dir);
+    if (!lock) {
+      std::cerr << "sluice replay: " << lock.error().message() << "\n";
+      return 1;
+    }
+    locks.push_back(std::move(*lock));
+    for (const auto& entry : fs::directory_iterator(settings.spool.dir, ec)) {
+      if (entry.path().extension() == ".sgz") files.push_back({entry.path()});
+    }
+    std::sort(files.begin(), files.end(),
+              [](const SegmentFile& a, const SegmentFile& b) { return a.path < b.path; });
+  } else {
+    for (const std::string& segment : segments) {
+      auto lock = LockIfSpool(segment);
+      if (!lock) {
+        std::cerr << "sluice replay: " << lock.error().message() << "\n";
+        return 1;
+      }
+      locks.push_back(std::move(*lock));
+      files.push_back({segment});
+    }
+  }
+
+  // First pass: what there is to do, for the progress bar.
+  uint64_t total_rows = 0;
+  for (SegmentFile& file : files) {
+    auto contents = spool::ReadSegment(file.path.string());
+    if (!contents) continue;  // reported in the second pass
+    for (const auto& spooled : contents->batches) file.rows += spooled.batch.rows;
+    total_rows += file.rows;
+  }
+
+  Counters counters;
+  Progress progress(total_rows);
+  std::unique_ptr<sink::BatchWriter> writer;
+  const std::string own_instance = config::InstanceId(settings);
+  uint64_t rows_done = 0, raw_done = 0, batches_seen = 0;
+  bool incomplete = false;
+  for (const SegmentFile& file : files) {
+    auto contents = spool::ReadSegment(file.path.string());
+    if (!contents) {
+      std::cerr << "\nsluice replay: " << contents.error().message() << "; skipped\n";
+      incomplete = true;
+      continue;
+    }
+    const std::string instance =
+        contents->instance_id.empty() ? own_instance : contents->instance_id;
+    size_t next = 0;
+    while (next < contents->batches.size()) {
+      std::vector<pipeline::Batch> group;
+      size_t bytes = 0;
+      while (next < contents->batches.size() && group.size() < sink::kMaxBatchesPerTransaction &&
+             (group.empty() || bytes + contents->batches[next].batch.copy_data.size() <=
+                                   sink::kMaxBytesPerTransaction)) {
+        bytes += contents->batches[next].batch.copy_data.size();
+        group.push_back(std::move(contents->batches[next++].batch));
+      }
+      Status written = WriteWithRetries(settings, writer, instance, group, counters);
+      if (!written) {
+        progress.Update(rows_done, raw_done, true);
+        std::cerr << "sluice replay: " << file.path.string() << ": " << written.error().message()
+                  << "\nstopped after " << rows_done << " of " << total_rows
+                  << " rows; run it again to go on (committed batches are skipped)\n";
+        return 1;
+      }
+      for (const auto& batch : group) rows_done += batch.rows, raw_done += batch.copy_data.size();
+      batches_seen += group.size();
+      progress.Update(rows_done, raw_done);
+    }
+    if (!contents->clean()) {
+      std::cerr << "\nsluice replay: " << file.path.string()
+                << " is damaged; its intact batches were replayed ('sluice spool verify' says "
+                   "more)\n";
+      incomplete = true;
+    }
+    if (whole_spool) {
+      std::error_code ec;
+      if (contents->clean()) {
+        fs::remove(file.path, ec);
+      } else {
+        fs::create_directories(fs::path(settings.spool.dir) / "quarantine", ec);
+        fs::rename(file.path, fs::path(settings.spool.dir) / "quarantine" / file.path.filename(),
+                   ec);
+      }
+      if (ec) std::cerr << "sluice replay: " << file.path.string() << ": " << ec.message() << "\n";
+    }
+  }
+  progress.Update(rows_done, raw_done, true);
+  auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  double seconds = progress.seconds();
+  std::printf(
+      "replayed %zu segments, %llu batches, %llu rows in %.1f s (%.0f rows/s): %llu batches "
+      "written (%llu rows stored, %llu malformed, %llu dead-lettered, %llu lost), %llu already "
+      "in the database\n",
+      files.size(), static_cast<unsigned long long>(batches_seen),
+      static_cast<unsigned long long>(rows_done), seconds,
+      seconds > 0 ? static_cast<double>(rows_done) / seconds : 0.0,
+      static_cast<unsigned long long>(get(counters.batches_committed)),
+      static_cast<unsigned long long>(get(counters.stored)),
+      static_cast<unsigned long long>(get(counters.malformed)),
+      static_cast<unsigned long long>(get(counters.dead_lettered)),
+      static_cast<unsigned long long>(get(counters.shed_rejected)),
+      static_cast<unsigned long long>(get(counters.batches_skipped)));
+  return incomplete ? 1 : 0;
+}
+
+}  // namespace sluice::cli

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "sink/migrations.h"
@@ -11,6 +13,7 @@ namespace sluice::testing {
 
 PgSandbox::PgSandbox() {
   ::chmod(dir_.path().c_str(), 0711);  // the server may run as 'postgres' and must get in
+  ::setenv("PG_SANDBOX_TEMPLATE", SLUICE_PG_TEMPLATE, /*overwrite=*/0);  // one initdb per build
   Start();
 }
 

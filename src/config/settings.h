@@ -29,6 +29,7 @@ struct DatabaseSettings {
   std::chrono::milliseconds backoff_min_ms{100};         // first reconnect delay
   std::chrono::milliseconds backoff_max_ms{10000};       // reconnect delay cap
   int partitions_ahead_days = 3;                         // daily partitions created in advance
+  int ledger_keep_days = 30;  // sluice.batches rows older than this are deleted (hourly)
 };
 
 struct SpoolSettings {

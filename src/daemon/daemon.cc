@@ -108,6 +108,7 @@ int RunDaemon(const config::Settings& settings) {
   pool_options.backoff_min = settings.database.backoff_min_ms;
   pool_options.backoff_max = settings.database.backoff_max_ms;
   pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
+  pool_options.ledger_keep_days = settings.database.ledger_keep_days;
   sink::WriterPool pool(pool_options, **spool, counters);
 
   size_t block_bytes = std::max(

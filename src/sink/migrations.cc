@@ -79,6 +79,8 @@ $fn$;
 )sql",
     // 2: rows the database refused, set aside instead of blocking their batch.
     R"sql(
+CREATE INDEX batches_committed_at ON sluice.batches (committed_at);
+
 CREATE TABLE sluice.dead_letters (
   instance_id  text NOT NULL,
   batch_id     bigint NOT NULL,
@@ -154,6 +156,11 @@ Status CheckSchemaVersion(PgConnection& conn) {
               "the database schema is at version " + std::to_string(*version) +
                   ", newer than this sluice (" + std::to_string(kSchemaVersion) +
                   "); upgrade sluice, or run the sluice that migrated it");
+}
+
+Status PruneLedger(PgConnection& conn, int keep_days) {
+  return conn.Exec("DELETE FROM sluice.batches WHERE committed_at < now() - interval '" +
+                   std::to_string(keep_days) + " days'");
 }
 
 Status EnsurePartitions(PgConnection& conn, int days_ahead) {

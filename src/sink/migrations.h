@@ -30,4 +30,7 @@ Status CheckSchemaVersion(PgConnection& conn);
 // (UTC days). Safe to run concurrently and repeatedly.
 Status EnsurePartitions(PgConnection& conn, int days_ahead);
 
+// Deletes ledger rows (sluice.batches) committed more than `keep_days` days ago.
+Status PruneLedger(PgConnection& conn, int keep_days);
+
 }  // namespace sluice::sink

@@ -77,6 +77,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
   while (!stop.stop_requested()) {
     if (writer && upkeep && std::chrono::steady_clock::now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
+      if (status) status = PruneLedger(writer->connection(), options_.ledger_keep_days);
       if (status) {
         next_upkeep += kPartitionUpkeepInterval;
       } else {

@@ -31,6 +31,7 @@ struct WriterPoolOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{10000};
   int partitions_ahead_days = 3;
+  int ledger_keep_days = 30;
 };
 
 // A fixed pool of writer threads, each owning at most one PostgreSQL connection at any time

@@ -137,6 +137,7 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
   EXPECT_EQ(settings->database.backoff_min_ms, defaults.database.backoff_min_ms);
   EXPECT_EQ(settings->database.backoff_max_ms, defaults.database.backoff_max_ms);
   EXPECT_EQ(settings->database.partitions_ahead_days, defaults.database.partitions_ahead_days);
+  EXPECT_EQ(settings->database.ledger_keep_days, defaults.database.ledger_keep_days);
   EXPECT_EQ(settings->spool.dir, defaults.spool.dir);
   EXPECT_EQ(settings->spool.mode, defaults.spool.mode);
   EXPECT_EQ(settings->spool.sync_ms, defaults.spool.sync_ms);

@@ -43,6 +43,21 @@ TEST(MigrationsTest, PartitionsAreCreatedAheadAndEventsHaveTheDocumentedColumns)
       "reason:text,rbl:text,raw:text,malformed:boolean,batch_id:bigint");
 }
 
+TEST(MigrationsTest, PruneLedgerDeletesOnlyRowsOlderThanItsWindow) {
+  auto& pg = SharedPgSandbox();
+  pg.Migrate();
+  pg.Query(
+      "INSERT INTO sluice.batches (instance_id, batch_id, rows, events, committed_at) "
+      "VALUES ('prune', 1, 1, 1, now() - interval '31 days'), "
+      "('prune', 2, 1, 1, now() - interval '29 days'), ('prune', 3, 1, 1, now())");
+  auto conn = pg.Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(PruneLedger(*conn, 30));
+  EXPECT_EQ(pg.Query("SELECT string_agg(batch_id::text, ',' ORDER BY batch_id) "
+                     "FROM sluice.batches WHERE instance_id = 'prune'"),
+            "2,3");
+}
+
 TEST(MigrationsTest, NewerSchemaIsRefused) {
   auto& pg = SharedPgSandbox();
   pg.Migrate();

@@ -1,0 +1,163 @@
+// Spool segment write and read speed, and bytes on disk per event, on realistic reject
+// lines; the baseline is write() of the same uncompressed COPY bytes to a file.
+// Figures: bytes_per_second counts uncompressed COPY bytes; "ratio" is COPY bytes per byte
+// on disk; "disk_B/event" is what one event costs on disk.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "ingest/datagram_block.h"
+#include "pipeline/batch.h"
+#include "pipeline/copy_encoder.h"
+#include "pipeline/event_builder.h"
+#include "spool/segment_reader.h"
+#include "spool/segment_writer.h"
+
+namespace {
+
+constexpr int kRowsPerBatch = 5000;  // database.batch_rows' default
+constexpr int kBatches = 20;
+
+// Postfix reject lines as a flood sends them: a few wordings, Zipf-skewed client addresses,
+// varied senders and recipients.
+std::string RejectLine(std::mt19937& random, int i) {
+  static const std::vector<std::string> zones = {"zen.spamhaus.org", "b.barracudacentral.org",
+                                                 "bl.spamcop.net"};
+  std::uniform_real_distribution<double> unit(0, 1);
+  auto host = static_cast<uint32_t>(100000 * unit(random) * unit(random) * unit(random));
+  std::string ip = "198." + std::to_string(18 + (host >> 16) % 2) + "." +
+                   std::to_string((host >> 8) & 255) + "." + std::to_string(host & 255);
+  std::string head = "<22>Nov 28 10:07:" + std::to_string(10 + i % 50) + " mx1 postfix/smtpd[" +
+                     std::to_string(20000 + random() % 5000) + "]: NOQUEUE: reject: RCPT from ";
+  std::string who = "unknown[" + ip + "]: ";
+  std::string tail = "; from=<" + std::to_string(random() % 1000000) + "@sender" +
+                     std::to_string(random() % 500) + ".example.net> to=<user" +
+                     std::to_string(random() % 2000) + "@example.org> proto=ESMTP helo=<" + ip +
+                     ">";
+  switch (i % 4) {
+    case 0:
+    case 1:
+      return head + who + "554 5.7.1 Service unavailable; Client host [" + ip + "] blocked using " +
+             zones[random() % zones.size()] + tail;
+    case 2:
+      return head + who + "450 4.7.1 Client host rejected: cannot find your hostname, [" + ip +
+             "]" + tail;
+    default:
+      return head + who + "550 5.1.1 <user" + std::to_string(random() % 2000) +
+             "@example.org>: Recipient address rejected: User unknown in local recipient table" +
+             tail;
+  }
+}
+
+std::vector<sluice::pipeline::Batch> Batches() {
+  std::mt19937 random(20261128);
+  sluice::pipeline::EventBuilder builder;
+  builder.SetNow(1'795'867'200'000'000);
+  std::vector<sluice::pipeline::Batch> batches;
+  for (int b = 0; b < kBatches; ++b) {
+    sluice::pipeline::Batch batch;
+    batch.id = static_cast<uint64_t>(b + 1);
+    sluice::pipeline::CopyEncoder::AppendHeader(batch.copy_data);
+    for (int r = 0; r < kRowsPerBatch; ++r) {
+      std::string line = RejectLine(random, r);
+      sluice::ingest::Datagram datagram{line, 1'795'867'200'000'000 + r, false};
+      sluice::pipeline::CopyEncoder::AppendRow(batch.copy_data, builder.Build(datagram),
+                                               static_cast<int64_t>(batch.id));
+    }
+    sluice::pipeline::CopyEncoder::AppendTrailer(batch.copy_data);
+    batch.rows = kRowsPerBatch;
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+const std::vector<sluice::pipeline::Batch>& SharedBatches() {
+  static const auto* batches = new std::vector<sluice::pipeline::Batch>(Batches());
+  return *batches;
+}
+
+std::string TempPath(const std::string& name) {
+  static const std::string dir = [] {
+    std::string templ = (std::filesystem::temp_directory_path() / "sluice-bench.XXXXXX").string();
+    return std::string(::mkdtemp(templ.data()));
+  }();
+  return dir + "/" + name;
+}
+
+uint64_t RawBytes() {
+  uint64_t bytes = 0;
+  for (const auto& batch : SharedBatches()) bytes += batch.copy_data.size();
+  return bytes;
+}
+
+void BM_FileWriteBaseline(benchmark::State& state) {
+  const auto& batches = SharedBatches();
+  std::string path = TempPath("baseline");
+  for (auto _ : state) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    for (const auto& batch : batches) {
+      benchmark::DoNotOptimize(::write(fd, batch.copy_data.data(), batch.copy_data.size()));
+    }
+    ::close(fd);
+  }
+  ::unlink(path.c_str());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(RawBytes()));
+  state.SetItemsProcessed(state.iterations() * kBatches * kRowsPerBatch);
+}
+BENCHMARK(BM_FileWriteBaseline)->Unit(benchmark::kMillisecond);
+
+void BM_SegmentAppend(benchmark::State& state) {
+  const auto& batches = SharedBatches();
+  std::string path = TempPath("append");
+  uint64_t disk = 0;
+  for (auto _ : state) {
+    ::unlink(path.c_str());
+    auto writer = sluice::spool::SegmentWriter::Create(path, static_cast<int>(state.range(0)),
+                                                       "bench:/run/sluice/sluice.sock");
+    if (!writer) {
+      state.SkipWithError(writer.error().message().c_str());
+      return;
+    }
+    for (const auto& batch : batches) benchmark::DoNotOptimize((*writer)->Append(batch));
+    disk = (*writer)->bytes();
+  }
+  ::unlink(path.c_str());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(RawBytes()));
+  state.SetItemsProcessed(state.iterations() * kBatches * kRowsPerBatch);
+  state.counters["ratio"] = static_cast<double>(RawBytes()) / static_cast<double>(disk);
+  state.counters["disk_B/event"] = static_cast<double>(disk) / (kBatches * kRowsPerBatch);
+  state.counters["copy_B/event"] = static_cast<double>(RawBytes()) / (kBatches * kRowsPerBatch);
+}
+BENCHMARK(BM_SegmentAppend)->Arg(1)->Arg(3)->Arg(9)->Unit(benchmark::kMillisecond);
+
+void BM_SegmentRead(benchmark::State& state) {
+  std::string path = TempPath("read");
+  {
+    ::unlink(path.c_str());
+    auto writer = sluice::spool::SegmentWriter::Create(path, 3);
+    for (const auto& batch : SharedBatches()) (void)(*writer)->Append(batch);
+  }
+  for (auto _ : state) {
+    auto contents = sluice::spool::ReadSegment(path);
+    if (!contents || contents->batches.size() != kBatches) {
+      state.SkipWithError("segment did not read back whole");
+      return;
+    }
+    benchmark::DoNotOptimize(contents->batches.data());
+  }
+  ::unlink(path.c_str());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(RawBytes()));
+  state.SetItemsProcessed(state.iterations() * kBatches * kRowsPerBatch);
+}
+BENCHMARK(BM_SegmentRead)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

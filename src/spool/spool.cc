@@ -198,14 +198,8 @@ bool Spool::Add(pipeline::Batch&& batch) {
   {
     MutexLock lock(mu_);
     if (!wal && memory_bytes_ + size <= options_.memory_bytes) {
-      memory_bytes_ += size;
-      entry.in_memory = true;
-      entry.memory_bytes = size;
-      entry.batch = std::move(batch);
-      pending_rows_ += entry.rows;
-      waiting_.push_back(std::move(entry));
-      PublishSizes();
-      cv_.notify_all();
+      KeepInMemory(entry, std::move(batch));
+      Enqueue(std::move(entry));
       return true;
     }
   }
@@ -228,18 +222,25 @@ bool Spool::Add(pipeline::Batch&& batch) {
     }
     bool memory_room = memory_bytes_ + size <= options_.memory_bytes;
     if (!entry.on_disk && !(wal && memory_room)) return false;
-    if (memory_room) {  // in wal mode memory caches the batch, so a writer need not read it back
-      memory_bytes_ += size;
-      entry.in_memory = true;
-      entry.memory_bytes = size;
-      entry.batch = std::move(batch);
-    }
-    pending_rows_ += entry.rows;
-    waiting_.push_back(std::move(entry));
-    PublishSizes();
+    // In wal mode memory caches the batch, so a writer need not read it back.
+    if (memory_room) KeepInMemory(entry, std::move(batch));
+    Enqueue(std::move(entry));
   }
-  cv_.notify_all();
   return true;
+}
+
+void Spool::KeepInMemory(Entry& entry, pipeline::Batch&& batch) {
+  memory_bytes_ += batch.copy_data.size();
+  entry.in_memory = true;
+  entry.memory_bytes = batch.copy_data.size();
+  entry.batch = std::move(batch);
+}
+
+void Spool::Enqueue(Entry&& entry) {
+  pending_rows_ += entry.rows;
+  waiting_.push_back(std::move(entry));
+  PublishSizes();
+  cv_.notify_all();
 }
 
 Status Spool::StartSegment() {

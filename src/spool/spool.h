@@ -116,6 +116,9 @@ class Spool {
   // Appends an encoded record to the active segment, starting one when needed.
   Result<DiskEntry> AppendRecord(std::string_view record, uint64_t raw_bytes) REQUIRES(mu_);
   Status StartSegment() REQUIRES(mu_);
+  void KeepInMemory(Entry& entry, pipeline::Batch&& batch) REQUIRES(mu_);
+  // Queues `entry` behind the others and wakes a writer.
+  void Enqueue(Entry&& entry) REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);
   void RetireSegment(uint64_t id) REQUIRES(mu_);
   // Moves a segment file into quarantine/ (logged; a failed move is logged too).

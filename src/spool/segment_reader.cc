@@ -68,7 +68,8 @@ Attempt DecodeAt(std::string_view file, size_t pos) {
   spooled.batch.id = GetLittleEndian(decoded, 0, 8);
   spooled.batch.rows = static_cast<uint32_t>(GetLittleEndian(decoded, 8, 4));
   spooled.batch.malformed = static_cast<uint32_t>(GetLittleEndian(decoded, 12, 4));
-  spooled.batch.copy_data = decoded.substr(kFrameMetadataSize);
+  decoded.erase(0, kFrameMetadataSize);  // a move within the buffer, not a second copy
+  spooled.batch.copy_data = std::move(decoded);
   spooled.offset = pos;
   spooled.stored_bytes = kRecordHeaderSize + frame_size;
   attempt.batch = std::move(spooled);

@@ -110,7 +110,9 @@ Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters
     counters.malformed.fetch_add(malformed, std::memory_order_relaxed);
     counters.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
     counters.Shed(counters.shed_rejected, isolated->lost);
-    counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+    if (isolated->outcome == WriteOutcome::kCommitted) {
+      counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+    }
     return Ok();
   }
   if (!outcomes) return tl::unexpected(outcomes.error());
@@ -131,10 +133,16 @@ Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::
   std::string id = std::to_string(batch.id);
   auto fail = [&](const Error& error) -> Result<IsolatedWrite> {
     if (conn_->ok()) (void)conn_->Exec("ROLLBACK");
-    if (error.code() == ErrorCode::kRejected) {  // not a content problem any more: retry later
-      return Fail(ErrorCode::kUnavailable, "setting refused rows aside: " + error.message());
-    }
-    return tl::unexpected(error);
+    if (error.code() != ErrorCode::kRejected) return tl::unexpected(error);
+    // The setting aside itself is refused (say, no right to write sluice.dead_letters): the
+    // batch must still not block the queue forever.
+    LogError("batch " + id + ": its refused rows cannot be set aside (" + error.message() +
+             "); its " + std::to_string(batch.rows) + " rows are counted as shed");
+    IsolatedWrite lost;
+    lost.outcome = WriteOutcome::kRefused;
+    lost.lost = batch.rows;
+    lost.malformed_set_aside = batch.malformed;
+    return lost;
   };
   auto fresh = conn_->ExecColumn(
       "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES (" +

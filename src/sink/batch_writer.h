@@ -13,7 +13,11 @@
 namespace sluice::sink {
 
 // What happened to a batch that Write() accepted.
-enum class WriteOutcome { kCommitted, kAlreadyCommitted };
+enum class WriteOutcome {
+  kCommitted,
+  kAlreadyCommitted,
+  kRefused,  // only from WriteSettingAsideRefusedRows: nothing committed, every row lost
+};
 
 // What WriteSettingAsideRefusedRows() did with a batch.
 struct IsolatedWrite {
@@ -49,7 +53,8 @@ class BatchWriter {
   // For a batch Write() got kRejected for: writes it in one transaction (with its ledger row,
   // `rows` = rows stored) but finds the refused rows by bisection, each range under a
   // savepoint, and puts each refused row in sluice.dead_letters with the server's error.
-  // A batch whose COPY stream cannot be split is set aside whole (row_in_batch -1).
+  // A batch whose COPY stream cannot be split is set aside whole (row_in_batch -1). When
+  // setting aside is refused too, nothing is committed and every row is counted `lost`.
   // kUnavailable: retry later; nothing was committed.
   Result<IsolatedWrite> WriteSettingAsideRefusedRows(const pipeline::Batch& batch);
 

@@ -162,6 +162,30 @@ TEST_F(WriterPoolTest, RefusedRowsAreSetAsideAndTheRestOfTheirBatchLandsOnce) {
   EXPECT_EQ(counters_.batches_committed.load(), 1u);
 }
 
+TEST_F(WriterPoolTest, RefusedRowsThatCannotBeSetAsideAreShedAndDoNotBlockTheQueue) {
+  // Poisoned rows, and a ledger that refuses the correction of its row count: nothing of the
+  // batch can be committed, so it is counted as shed and the next batch still lands.
+  pg().Query(
+      "ALTER TABLE sluice.events ADD CONSTRAINT test_no_poison CHECK (raw NOT LIKE '%POISON%')");
+  pg().Query(
+      "ALTER TABLE sluice.batches ADD CONSTRAINT test_all_rows CHECK (rows = events) NOT VALID");
+  auto spool = MakeSpool();
+  {
+    WriterPool pool(Options(1), *spool, counters_);
+    ASSERT_TRUE(pool.Submit(MakeBatch(905, 4, "POISON")));
+    ASSERT_TRUE(pool.Submit(MakeBatch(906, 4, "after")));
+    ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+    pool.Stop();
+  }
+  pg().Query("ALTER TABLE sluice.batches DROP CONSTRAINT test_all_rows");
+  pg().Query("ALTER TABLE sluice.events DROP CONSTRAINT test_no_poison");
+  EXPECT_EQ(Count("after"), "4");
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM sluice.batches WHERE batch_id = 905"), "0");
+  EXPECT_EQ(counters_.shed_rejected.load(), 4u);
+  EXPECT_EQ(counters_.dead_lettered.load(), 0u);
+  EXPECT_EQ(counters_.batches_committed.load(), 1u);
+}
+
 TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {
   auto spool = MakeSpool();
   WriterPool pool(Options(3), *spool, counters_);

@@ -107,6 +107,17 @@ TEST_F(SpoolTest, WalBatchesSurviveACrashWithoutShutdown) {
   EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5}));
 }
 
+TEST_F(SpoolTest, ACleanCloseLeavesNoCommittedSegmentBehind) {
+  {
+    auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
+    for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
+    TakeAll(*spool);
+  }
+  EXPECT_TRUE(Segments(dir_.File("spool")).empty());
+  auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
+  EXPECT_EQ(counters_.recovered_batches.load(), 0u);
+}
+
 TEST_F(SpoolTest, AppendedRecordsAreSyncedWithoutBeingAsked) {
   auto spool = Open(1 << 20, 1 << 30, 64 << 20, SpoolMode::kWal);
   ASSERT_TRUE(spool->Add(MakeBatch(1)));

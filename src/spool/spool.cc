@@ -378,7 +378,12 @@ void Spool::Return(std::vector<pipeline::Batch>&& batches) {
 void Spool::ReleaseSegmentEntry(uint64_t id) {
   Segment& segment = segments_.at(id);
   if (segment.outstanding > 0) --segment.outstanding;
-  if (segment.outstanding == 0 && id != active_segment_) RetireSegment(id);
+  if (segment.outstanding > 0) return;
+  if (id == active_segment_) {  // caught up: the next batch begins a new segment
+    writer_.reset();
+    active_segment_ = 0;
+  }
+  RetireSegment(id);
 }
 
 void Spool::RetireSegment(uint64_t id) {

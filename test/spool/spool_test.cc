@@ -146,7 +146,11 @@ TEST_F(SpoolTest, CommittedSegmentsAreDeleted) {
   for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
   EXPECT_EQ(Segments(dir_.File("spool")).size(), 5u);
   TakeAll(*spool);
-  EXPECT_LE(Segments(dir_.File("spool")).size(), 1u);  // only the one still open for appends
+  EXPECT_TRUE(Segments(dir_.File("spool")).empty());
+  EXPECT_EQ(spool->disk_bytes(), 0u);
+  ASSERT_TRUE(spool->Add(MakeBatch(6)));  // a new segment begins
+  EXPECT_EQ(Segments(dir_.File("spool")).size(), 1u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{6}));
 }
 
 TEST_F(SpoolTest, DiskCapRefusesInsteadOfGrowing) {

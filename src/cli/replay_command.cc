@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "common/counters.h"
@@ -68,9 +69,8 @@ class Progress {
   Clock::time_point last_draw_{};
 };
 
-// Takes the lock of the directory holding `path` when it is a spool (has a LOCK file).
-Result<UniqueFd> LockIfSpool(const fs::path& path) {
-  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+// Takes the lock of `dir` when it is a spool (has a LOCK file).
+Result<UniqueFd> LockIfSpool(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir / "LOCK", ec)) return UniqueFd();
   return spool::LockSpoolDirectory(dir.string());
@@ -128,13 +128,17 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
     std::sort(files.begin(), files.end(),
               [](const SegmentFile& a, const SegmentFile& b) { return a.path < b.path; });
   } else {
+    std::set<fs::path> locked;  // a second flock of the same LOCK would refuse ourselves
     for (const std::string& segment : segments) {
-      auto lock = LockIfSpool(segment);
-      if (!lock) {
-        std::cerr << "sluice replay: " << lock.error().message() << "\n";
-        return 1;
+      fs::path dir = fs::absolute(segment).parent_path();
+      if (locked.insert(dir).second) {
+        auto lock = LockIfSpool(dir);
+        if (!lock) {
+          std::cerr << "sluice replay: " << lock.error().message() << "\n";
+          return 1;
+        }
+        locks.push_back(std::move(*lock));
       }
-      locks.push_back(std::move(*lock));
       files.push_back({segment});
     }
   }

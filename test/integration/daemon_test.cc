@@ -262,13 +262,17 @@ TEST_F(DaemonTest, ReplayLoadsAStoppedDaemonsSpoolOnceAndRefusesALiveOne) {
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0) << stopped.output;
   ASSERT_TRUE(pg().Start());
-  // A copy of the segments, to replay them a second time.
+  // A copy of the segments, to replay them a second time (with a LOCK file of its own, as a
+  // spool directory copied whole would have).
   std::vector<std::string> copies;
   std::filesystem::create_directories(daemon.dir().File("copy"));
+  std::ofstream(daemon.dir().File("copy/LOCK"));
   for (const auto& entry : std::filesystem::directory_iterator(daemon.dir().File("spool"))) {
     if (entry.path().extension() != ".sgz") continue;
-    copies.push_back(daemon.dir().File("copy/" + entry.path().filename().string()));
-    std::filesystem::copy_file(entry.path(), copies.back());
+    for (std::string prefix : {"", "again-"}) {  // each twice: the second adds nothing either
+      copies.push_back(daemon.dir().File("copy/" + prefix + entry.path().filename().string()));
+      std::filesystem::copy_file(entry.path(), copies.back());
+    }
   }
   ASSERT_FALSE(copies.empty());
 

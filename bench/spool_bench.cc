@@ -83,12 +83,24 @@ const std::vector<sluice::pipeline::Batch>& SharedBatches() {
   return *batches;
 }
 
+// A file in a directory of this process's own, removed (with the directory) at exit.
 std::string TempPath(const std::string& name) {
-  static const std::string dir = [] {
-    std::string templ = (std::filesystem::temp_directory_path() / "sluice-bench.XXXXXX").string();
-    return std::string(::mkdtemp(templ.data()));
-  }();
-  return dir + "/" + name;
+  struct Dir {
+    std::string path;
+    Dir() {
+      std::string templ = (std::filesystem::temp_directory_path() / "sluice-bench.XXXXXX").string();
+      const char* made = ::mkdtemp(templ.data());
+      path = made != nullptr ? made : std::filesystem::temp_directory_path().string();
+    }
+    ~Dir() {
+      std::error_code ec;
+      if (path != std::filesystem::temp_directory_path().string()) {
+        std::filesystem::remove_all(path, ec);
+      }
+    }
+  };
+  static const Dir dir;
+  return dir.path + "/" + name;
 }
 
 uint64_t RawBytes() {

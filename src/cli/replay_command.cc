@@ -32,7 +32,6 @@ constexpr int kMaxAttempts = 8;  // per group of batches, while the database is 
 struct SegmentFile {
   fs::path path;
   uint64_t rows = 0;
-  uint64_t raw_bytes = 0;
 };
 
 // Progress on stderr: a bar redrawn at most 5 times a second on a terminal, nothing otherwise.

@@ -301,7 +301,8 @@ TEST_F(DaemonTest, KilledTenTimesMidStreamNeverWritesARowTwice) {
   int rounds_with_recovery = 0;
   for (int round = 0; round < 10; ++round) {
     ASSERT_TRUE(daemon.Start()) << daemon.Output();
-    testing::BackgroundProcess flood({SLUICE_FLOOD, daemon.socket_path(), "-n", "5000"},
+    // 30,000 datagrams take 0.1-0.5 s to send here: most kills land mid-stream.
+    testing::BackgroundProcess flood({SLUICE_FLOOD, daemon.socket_path(), "-n", "30000"},
                                      daemon.dir().File("flood.json"));
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
     daemon.Kill();

@@ -11,11 +11,12 @@ std::string Counters::Summary() const {
       << " malformed=" << get(malformed) << " dead_lettered=" << get(dead_lettered)
       << " shed=" << get(shed) << " (queue_full=" << get(shed_queue_full)
       << " spool_full=" << get(shed_spool_full) << " shutdown=" << get(shed_shutdown)
-      << " rejected=" << get(shed_rejected) << ") bytes=" << get(bytes)
-      << " batches=" << get(batches_committed) << " skipped=" << get(batches_skipped)
-      << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
-      << " spooled_bytes=" << get(spooled_bytes) << " syncs=" << get(spool_syncs)
-      << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments)
+      << " spool_damaged=" << get(shed_spool_damaged) << " rejected=" << get(shed_rejected)
+      << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
+      << " skipped=" << get(batches_skipped) << " db_errors=" << get(db_errors)
+      << " spooled=" << get(spooled_batches) << " spooled_bytes=" << get(spooled_bytes)
+      << " syncs=" << get(spool_syncs) << " recovered=" << get(recovered_batches)
+      << " quarantined=" << get(quarantined_segments)
       << " spool_memory_bytes=" << get(spool_memory_bytes)
       << " spool_disk_bytes=" << get(spool_disk_bytes);
   return out.str();

@@ -21,6 +21,7 @@ struct Counters {
   std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
   std::atomic<uint64_t> shed_spool_full{0};       // no room in memory or on disk for a batch
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
+  std::atomic<uint64_t> shed_spool_damaged{0};    // spooled batches that no longer read back
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
   std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
   std::atomic<uint64_t> batches_committed{0};

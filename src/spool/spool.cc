@@ -328,6 +328,7 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
         if (it->second.on_disk && it->second.disk.segment == disk.segment &&
             it->second.disk.offset == disk.offset) {
           pending_rows_ -= it->second.rows;
+          counters_.Shed(counters_.shed_spool_damaged, it->second.rows);
           in_flight_.erase(it);
           break;
         }

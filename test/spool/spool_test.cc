@@ -247,6 +247,23 @@ TEST_F(SpoolTest, DamagedSegmentKeepsItsIntactBatchesAndIsQuarantined) {
   EXPECT_EQ(Segments(dir_.File("spool/quarantine")).size(), 1u);
 }
 
+TEST_F(SpoolTest, ABatchThatNoLongerReadsBackIsCountedAsShed) {
+  auto spool = Open(0);  // every batch on disk only
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id, 20)));
+  std::string segment = Segments(dir_.File("spool")).front();
+  auto contents = ReadSegment(segment);
+  ASSERT_TRUE(contents);
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(contents->batches[1].offset + 20));
+    f.put('\x55');  // damaged under the running spool (a bad disk, a stray write)
+  }
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 3}));
+  EXPECT_EQ(counters_.shed_spool_damaged.load(), 20u);
+  EXPECT_EQ(counters_.shed.load(), 20u);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
+}
+
 TEST_F(SpoolTest, ForeignFileInTheSpoolIsQuarantinedAtStart) {
   std::filesystem::create_directories(dir_.File("spool"));
   std::ofstream(dir_.File("spool/seg-00000000000000000007.sgz")) << "garbage";

@@ -197,6 +197,11 @@ TEST_F(DaemonTest, DatabaseDownForThirtySecondsThenEveryDatagramLandsExactlyOnce
   // Every line sluice-flood sends is unique (its pid and a sequence number): one row each.
   EXPECT_EQ(pg().Query("SELECT count(DISTINCT raw) FROM sluice.events"), std::to_string(sent));
   EXPECT_EQ(Rows("program = 'postfix/smtpd' AND raw LIKE '<22>%' AND NOT malformed"), sent);
+  // sluice-flood sends Postfix RCPT and EHLO rejects: parsed, the client from its slot.
+  EXPECT_EQ(
+      Rows("mta = 'postfix' AND is_reject AND stage IN ('rcpt', 'helo') AND smtp_code >= 450 AND "
+           "raw LIKE '%[' || host(client_ip) || ']:%'"),
+      sent);
 }
 
 TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {

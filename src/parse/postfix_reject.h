@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string_view>
+
+#include "parse/event_row.h"
+
+namespace sluice::parse {
+
+// Fills the reject fields of `row` (mta, stage, is_reject, client_ip, client_name, helo,
+// sender, recipient, smtp_code, dsn, reason, rbl) from a Postfix smtpd line: `program` is the
+// syslog tag without [pid] ("postfix/smtpd", "postfix-in/submission/smtpd", ...), `message`
+// what follows it. Handles `NOQUEUE: reject:`, `<queue id>: reject:`, the id-less old form and
+// `milter-reject:`, at every stage, IPv4 and IPv6 clients, `unknown[ip]`, empty senders.
+// Any other Postfix line gets mta "postfix" and is_reject false; returns false (and leaves
+// `row` alone) when `program` is not Postfix. The views point into `program` and `message`
+// (zero-copy). Stateless and thread-safe. Field meanings: ../shared/MTA-NOTES.md.
+bool ParsePostfixReject(std::string_view program, std::string_view message, EventRow& row);
+
+}  // namespace sluice::parse

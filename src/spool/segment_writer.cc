@@ -56,23 +56,20 @@ Status SegmentWriter::WriteAll(std::string_view bytes) {
   return Ok();
 }
 
-Result<uint64_t> SegmentWriter::AppendRecord(std::string_view record, uint64_t raw_bytes,
-                                             uint64_t room) {
+Result<uint64_t> SegmentWriter::AppendRecord(std::string_view record, uint64_t room) {
   if (record.size() > room) {
     return Fail(ErrorCode::kNoSpace,
                 "spool: no room for a batch of " + std::to_string(record.size()) + " bytes");
   }
   SLUICE_RETURN_IF_ERROR(WriteAll(record));
   bytes_ += record.size();
-  raw_bytes_ += raw_bytes;
-  ++records_;
   return uint64_t{record.size()};
 }
 
 Result<uint64_t> SegmentWriter::Append(const pipeline::Batch& batch, uint64_t room) {
   auto record = encoder_.Encode(batch);
   if (!record) return tl::unexpected(record.error());
-  return AppendRecord(*record, batch.copy_data.size(), room);
+  return AppendRecord(*record, room);
 }
 
 Status SegmentWriter::Sync() const {

@@ -24,20 +24,17 @@ class SegmentWriter {
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
 
-  // Appends `record` (made by RecordEncoder from a batch of `raw_bytes` COPY bytes); returns
-  // the bytes it took. kNoSpace, writing nothing, when it is longer than `room`. kIoError
-  // (kNoSpace when the disk is full) leaves the file as it was (a partial record is cut off).
-  Result<uint64_t> AppendRecord(std::string_view record, uint64_t raw_bytes,
-                                uint64_t room = UINT64_MAX);
+  // Appends `record` (made by RecordEncoder); returns the bytes it took. kNoSpace, writing
+  // nothing, when it is longer than `room`. kIoError (kNoSpace when the disk is full) leaves
+  // the file as it was (a partial record is cut off).
+  Result<uint64_t> AppendRecord(std::string_view record, uint64_t room = UINT64_MAX);
   // Encodes and appends `batch`, as AppendRecord does.
   Result<uint64_t> Append(const pipeline::Batch& batch, uint64_t room = UINT64_MAX);
   // Makes everything appended before the call durable (fdatasync).
   Status Sync() const;
 
   const std::string& path() const { return path_; }
-  uint64_t bytes() const { return bytes_; }          // file size so far
-  uint64_t raw_bytes() const { return raw_bytes_; }  // uncompressed COPY bytes appended
-  uint32_t records() const { return records_; }
+  uint64_t bytes() const { return bytes_; }  // file size so far
 
  private:
   SegmentWriter(UniqueFd fd, std::string path, int zstd_level);
@@ -47,8 +44,6 @@ class SegmentWriter {
   std::string path_;
   RecordEncoder encoder_;
   uint64_t bytes_ = 0;
-  uint64_t raw_bytes_ = 0;
-  uint32_t records_ = 0;
 };
 
 }  // namespace sluice::spool

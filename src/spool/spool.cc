@@ -219,8 +219,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
     MutexLock encoding(encode_mu_);
     auto record = encoder_.Encode(batch);
     MutexLock lock(mu_);
-    auto appended =
-        record ? AppendRecord(*record, size) : Result<DiskEntry>(tl::unexpected(record.error()));
+    auto appended = AppendRecord(record);
     if (appended) {
       entry.on_disk = true;
       entry.disk = *appended;
@@ -275,13 +274,14 @@ Status Spool::StartSegment() {
   return Ok();
 }
 
-Result<Spool::DiskEntry> Spool::AppendRecord(std::string_view record, uint64_t raw_bytes) {
+Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record) {
+  if (!record) return tl::unexpected(record.error());
   if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
     SLUICE_RETURN_IF_ERROR(StartSegment());
   }
   uint64_t room = options_.disk_bytes > disk_bytes_ ? options_.disk_bytes - disk_bytes_ : 0;
   uint64_t offset = writer_->bytes();
-  auto stored = writer_->AppendRecord(record, raw_bytes, room);
+  auto stored = writer_->AppendRecord(*record, room);
   if (!stored) return tl::unexpected(stored.error());
   Segment& segment = segments_.at(active_segment_);
   segment.bytes += *stored;
@@ -425,9 +425,7 @@ uint64_t Spool::SpillMemory() {
     for (Entry& entry : waiting_) {
       if (!entry.in_memory) continue;
       if (!entry.on_disk) {
-        auto record = encoder_.Encode(entry.batch);
-        auto appended = record ? AppendRecord(*record, entry.batch.copy_data.size())
-                               : Result<DiskEntry>(tl::unexpected(record.error()));
+        auto appended = AppendRecord(encoder_.Encode(entry.batch));
         if (appended) {
           entry.on_disk = true;
           entry.disk = *appended;

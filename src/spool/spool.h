@@ -113,8 +113,9 @@ class Spool {
 
   Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock);
   Status Recover() EXCLUDES(mu_);
-  // Appends an encoded record to the active segment, starting one when needed.
-  Result<DiskEntry> AppendRecord(std::string_view record, uint64_t raw_bytes) REQUIRES(mu_);
+  // Appends an encoded record (or passes on the encoder's error) to the active segment,
+  // starting one when needed.
+  Result<DiskEntry> AppendRecord(const Result<std::string_view>& record) REQUIRES(mu_);
   Status StartSegment() REQUIRES(mu_);
   void KeepInMemory(Entry& entry, pipeline::Batch&& batch) REQUIRES(mu_);
   // Queues `entry` behind the others and wakes a writer.

@@ -79,16 +79,6 @@ Spool::~Spool() {
   syncer_.request_stop();
   sync_cv_.notify_all();
   syncer_.join();
-  {
-    // An open segment whose batches are all committed would only be read again at the next
-    // start, for the ledger to skip every batch in it.
-    MutexLock lock(mu_);
-    if (writer_ && segments_.at(active_segment_).outstanding == 0) {
-      writer_.reset();
-      uint64_t id = std::exchange(active_segment_, 0);
-      RetireSegment(id);
-    }
-  }
   (void)Sync();  // best effort: the page cache has it anyway
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "cli/segment_files.h"
 #include "common/counters.h"
 #include "common/unique_fd.h"
 #include "config/instance_id.h"
@@ -121,11 +122,9 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
       return 1;
     }
     locks.push_back(std::move(*lock));
-    for (const auto& entry : fs::directory_iterator(settings.spool.dir, ec)) {
-      if (entry.path().extension() == ".sgz") files.push_back({entry.path()});
-    }
-    std::sort(files.begin(), files.end(),
-              [](const SegmentFile& a, const SegmentFile& b) { return a.path < b.path; });
+    auto listed = ListSegmentFiles(settings.spool.dir, "replay", /*quarantined=*/false);
+    if (!listed) return 1;
+    for (fs::path& path : *listed) files.push_back({std::move(path)});
   } else {
     std::set<fs::path> locked;  // a second flock of the same LOCK would refuse ourselves
     for (const std::string& segment : segments) {

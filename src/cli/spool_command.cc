@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/segment_files.h"
 #include "pipeline/copy_decoder.h"
 #include "spool/segment_reader.h"
 
@@ -17,26 +17,6 @@ namespace sluice::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Segment files in the spool directory, then (with `quarantined`) those in quarantine/,
-// each sorted by name (oldest first).
-std::vector<fs::path> SegmentFiles(const std::string& dir, std::error_code& ec,
-                                   bool quarantined = true) {
-  std::vector<fs::path> files;
-  for (const std::string& where : {dir, dir + "/quarantine"}) {
-    if (where != dir && !quarantined) break;
-    std::error_code missing;
-    if (where != dir && !fs::is_directory(where, missing)) continue;
-    std::vector<fs::path> here;
-    for (const auto& entry : fs::directory_iterator(where, ec)) {
-      if (entry.path().extension() == ".sgz") here.push_back(entry.path());
-    }
-    if (ec) return {};
-    std::sort(here.begin(), here.end());
-    files.insert(files.end(), here.begin(), here.end());
-  }
-  return files;
-}
 
 // The received_at of the first and the last row of a batch ("" when it does not decode).
 std::pair<std::string, std::string> FirstAndLastEvent(const pipeline::Batch& batch) {
@@ -60,12 +40,10 @@ std::string State(const Result<spool::SegmentContents>& contents, const fs::path
 }  // namespace
 
 int RunSpoolList(const config::Settings& settings) {
+  auto listed = ListSegmentFiles(settings.spool.dir, "spool ls", /*quarantined=*/true);
+  if (!listed) return 1;
+  const std::vector<fs::path>& files = *listed;
   std::error_code ec;
-  std::vector<fs::path> files = SegmentFiles(settings.spool.dir, ec);
-  if (ec) {
-    std::cerr << "sluice spool ls: " << settings.spool.dir << ": " << ec.message() << "\n";
-    return 1;
-  }
   std::printf("%-40s %8s %10s %12s %12s %6s %-27s %-27s %s\n", "segment", "batches", "rows",
               "disk bytes", "raw bytes", "ratio", "oldest event (UTC)", "newest event (UTC)",
               "state");
@@ -105,12 +83,9 @@ int RunSpoolList(const config::Settings& settings) {
 }
 
 int RunSpoolVerify(const config::Settings& settings) {
-  std::error_code ec;
-  std::vector<fs::path> files = SegmentFiles(settings.spool.dir, ec);
-  if (ec) {
-    std::cerr << "sluice spool verify: " << settings.spool.dir << ": " << ec.message() << "\n";
-    return 1;
-  }
+  auto listed = ListSegmentFiles(settings.spool.dir, "spool verify", /*quarantined=*/true);
+  if (!listed) return 1;
+  const std::vector<fs::path>& files = *listed;
   int bad = 0;
   size_t batches = 0;
   for (const fs::path& path : files) {
@@ -140,12 +115,9 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
                 bool json) {
   std::vector<fs::path> files(segments.begin(), segments.end());
   if (files.empty()) {
-    std::error_code ec;
-    files = SegmentFiles(settings.spool.dir, ec, /*quarantined=*/false);
-    if (ec) {
-      std::cerr << "sluice spool cat: " << settings.spool.dir << ": " << ec.message() << "\n";
-      return 1;
-    }
+    auto listed = ListSegmentFiles(settings.spool.dir, "spool cat", /*quarantined=*/false);
+    if (!listed) return 1;
+    files = std::move(*listed);
   }
   bool damaged = false;
   std::string line;

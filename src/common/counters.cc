@@ -18,7 +18,7 @@ std::string Counters::Summary() const {
       << " syncs=" << get(spool_syncs) << " recovered=" << get(recovered_batches)
       << " quarantined=" << get(quarantined_segments)
       << " spool_memory_bytes=" << get(spool_memory_bytes)
-      << " spool_disk_bytes=" << get(spool_disk_bytes);
+      << " spool_disk_bytes=" << get(spool_disk_bytes) << " spool_events=" << get(spool_events);
   return out.str();
 }
 

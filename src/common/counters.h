@@ -34,6 +34,7 @@ struct Counters {
   std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
   std::atomic<uint64_t> spool_memory_bytes{0};    // now: batches held in memory (a gauge)
   std::atomic<uint64_t> spool_disk_bytes{0};      // now: segment files' size (a gauge)
+  std::atomic<uint64_t> spool_events{0};          // now: events waiting in the spool (a gauge)
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {
@@ -43,7 +44,7 @@ struct Counters {
 
   // One line: "received=… stored=… malformed=… dead_lettered=… shed=… (queue_full=… …)
   // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
-  // quarantined=… spool_memory_bytes=… spool_disk_bytes=…".
+  // quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=…".
   std::string Summary() const;
 };
 

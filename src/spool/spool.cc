@@ -328,6 +328,7 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
         counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
       }
       ReleaseSegmentEntry(disk.segment);
+      PublishSizes();
       continue;
     }
     batches.push_back(std::move(*batch));
@@ -440,6 +441,7 @@ uint64_t Spool::SpillMemory() {
 void Spool::PublishSizes() {
   counters_.spool_memory_bytes.store(memory_bytes_, std::memory_order_relaxed);
   counters_.spool_disk_bytes.store(disk_bytes_, std::memory_order_relaxed);
+  counters_.spool_events.store(pending_rows_, std::memory_order_relaxed);
 }
 
 size_t Spool::memory_bytes() const {

@@ -88,8 +88,10 @@ TEST_F(SpoolTest, WalWritesEveryBatchToDiskAndCachesWhatFitsInMemory) {
   EXPECT_EQ(counters_.spooled_batches.load(), 10u);
   EXPECT_EQ(spool->memory_bytes(), 3 * batch_size);
   EXPECT_EQ(counters_.spool_memory_bytes.load(), 3 * batch_size);
+  EXPECT_EQ(counters_.spool_events.load(), 10u * 20u);
   EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(spool->memory_bytes(), 0u);
+  EXPECT_EQ(counters_.spool_events.load(), 0u);
 }
 
 TEST_F(SpoolTest, WalBatchesSurviveACrashWithoutShutdown) {

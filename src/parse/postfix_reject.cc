@@ -3,17 +3,10 @@
 #include <array>
 #include <utility>
 
+#include "parse/smtp_reply.h"
+
 namespace sluice::parse {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Removes `prefix` from the front of `text`; false (text unchanged) if it is not there.
-bool Consume(std::string_view& text, std::string_view prefix) {
-  if (!text.starts_with(prefix)) return false;
-  text.remove_prefix(prefix.size());
-  return true;
-}
 
 // The SMTP command named after "reject: " → the stage stored (MTA-NOTES, field convention 1).
 std::string_view StageOf(std::string_view command) {
@@ -34,6 +27,16 @@ std::string_view StageOf(std::string_view command) {
   }
   return "other";
 }
+
+// Postscreen's verdicts on a client that failed a test (postscreen(8)); each is followed by
+// the client as "[ip]:port". Passing verdicts (PASS NEW, PASS OLD, WHITELISTED, ...) and
+// CONNECT/DISCONNECT are not rejects.
+constexpr std::array<std::string_view, 11> kPostscreenFailures = {
+    "PREGREET ",           "DNSBL rank ",          "HANGUP ",
+    "COMMAND PIPELINING ", "NON-SMTP COMMAND ",    "BARE NEWLINE ",
+    "COMMAND TIME LIMIT ", "COMMAND COUNT LIMIT ", "COMMAND LENGTH LIMIT ",
+    "DENYLISTED ",         "BLACKLISTED ",
+};
 
 // The value of `key<...>` (e.g. "from=<") in the envelope part, without the brackets.
 std::string_view EnvelopeValue(std::string_view envelope, std::string_view key) {
@@ -59,43 +62,84 @@ bool SplitClient(std::string_view client, std::string_view& name, std::string_vi
   return !ip.empty();
 }
 
-}  // namespace
+void SetClient(std::string_view name, std::string_view ip, EventRow& row) {
+  row.client_ip = ip;
+  if (name != "unknown") row.client_name = name;
+}
 
-bool ParsePostfixReject(std::string_view program, std::string_view message, EventRow& row) {
-  if (!program.starts_with("postfix")) return false;
-  row.mta = "postfix";
-  row.is_reject = false;
-  const bool postscreen = program.ends_with("/postscreen");
+// "PREGREET 14 after 0.08 from [ip]:port: EHLO x\r\n", "DNSBL rank 6 for [ip]:port",
+// "HANGUP after 0.5 from [ip]:port in tests after SMTP handshake", "DENYLISTED [ip]:port".
+// The reason is the verdict up to the client (MTA-NOTES convention 2).
+bool ParsePostscreenVerdict(std::string_view message, EventRow& row) {
+  bool failed = false;
+  for (std::string_view verdict : kPostscreenFailures) failed |= message.starts_with(verdict);
+  if (!failed) return false;
+  size_t open = message.find('[');
+  if (open == std::string_view::npos) return false;
+  size_t close = message.find(']', open);
+  if (close == std::string_view::npos) return false;
+  std::string_view name, ip;
+  if (!SplitClient(message.substr(open, close + 1 - open), name, ip)) return false;
+  std::string_view verdict = message.substr(0, open);
+  for (std::string_view joint : {" from ", " for ", " "}) {
+    if (verdict.ends_with(joint)) {
+      verdict.remove_suffix(joint.size());
+      break;
+    }
+  }
+  row.is_reject = true;
+  row.stage = "postscreen";
+  row.client_ip = ip;
+  row.reason = verdict;
+  return true;
+}
 
-  // "[NOQUEUE: | <queue id>: ]reject: RCPT from name[ip]: <reply>; from=<s> to=<r> ..."
-  std::string_view text = message;
+// "warning: name[ip]: SASL LOGIN authentication failed: <why>[, sasl_username=user]".
+void ParseSaslFailure(std::string_view warning, EventRow& row) {
+  size_t client_end = warning.find(": SASL ");
+  if (client_end == std::string_view::npos) return;
+  std::string_view reason = warning.substr(client_end + 2);
+  if (reason.find(" authentication failed") == std::string_view::npos) return;
+  std::string_view name, ip;
+  if (!SplitClient(warning.substr(0, client_end), name, ip)) return;
+  reason = reason.substr(0, reason.find(", sasl_username="));
+  row.is_reject = true;
+  row.stage = "auth";
+  SetClient(name, ip, row);
+  row.reason = reason;
+}
+
+// "[NOQUEUE: | <queue id>: ]reject: RCPT from name[ip]: <reply>; from=<s> to=<r> ...", and
+// "milter-reject:" in its place.
+void ParseSmtpdReject(std::string_view text, bool postscreen, EventRow& row) {
   size_t colon = text.find(": ");
   if (colon != std::string_view::npos && colon > 0 &&
       text.substr(0, colon).find(' ') == std::string_view::npos && !text.starts_with("reject") &&
       !text.starts_with("milter-reject")) {
     text.remove_prefix(colon + 2);  // the queue id or NOQUEUE
   }
-  if (!Consume(text, "reject: ") && !Consume(text, "milter-reject: ")) return true;
+  if (!ConsumePrefix(text, "reject: ") && !ConsumePrefix(text, "milter-reject: ")) return;
   size_t space = text.find(' ');
-  if (space == std::string_view::npos) return true;
+  if (space == std::string_view::npos) return;
   std::string_view command = text.substr(0, space);
   text.remove_prefix(space + 1);
-  if (!Consume(text, "from ")) return true;
+  if (!ConsumePrefix(text, "from ")) return;
   size_t client_end = text.find(": ");
-  if (client_end == std::string_view::npos) return true;
+  if (client_end == std::string_view::npos) return;
   std::string_view name, ip;
-  if (!SplitClient(text.substr(0, client_end), name, ip)) return true;
+  if (!SplitClient(text.substr(0, client_end), name, ip)) return;
   text.remove_prefix(client_end + 2);
 
   row.is_reject = true;
   row.stage = postscreen ? "postscreen" : StageOf(command);
-  row.client_ip = ip;
-  if (name != "unknown") row.client_name = name;
+  SetClient(name, ip, row);
 
-  // The envelope: smtpd separates it by "; from=<" (or "; proto=" when there is no sender
-  // yet, as at CONNECT); what comes before it is the reply.
+  // The envelope: smtpd separates it by "; from=<" (or "; to=<" or "; proto=" when there is
+  // no sender, as at VRFY or CONNECT); what comes before it is the reply. Postscreen separates its fields by
+  // ", " where smtpd uses spaces; EnvelopeValue reads both.
   std::string_view reply = text;
   size_t envelope_at = text.rfind("; from=<");
+  if (envelope_at == std::string_view::npos) envelope_at = text.rfind("; to=<");  // VRFY
   if (envelope_at == std::string_view::npos) envelope_at = text.rfind("; proto=");
   if (envelope_at != std::string_view::npos) {
     std::string_view envelope = text.substr(envelope_at + 2);
@@ -105,33 +149,31 @@ bool ParsePostfixReject(std::string_view program, std::string_view message, Even
     row.helo = EnvelopeValue(envelope, "helo=<");
   }
 
-  // "554 5.7.1 <object>: text"; a milter reply may carry no 3-digit code.
-  if (reply.size() >= 4 && IsDigit(reply[0]) && IsDigit(reply[1]) && IsDigit(reply[2]) &&
-      reply[3] == ' ') {
-    row.smtp_code =
-        static_cast<int16_t>((reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0'));
-    reply.remove_prefix(4);
+  SmtpReply parts = SplitSmtpReply(reply);
+  row.smtp_code = parts.code;
+  row.dsn = parts.dsn;
+  std::string_view reason = parts.text;
+  if (reason.starts_with('<')) {  // "<object>: " names what the restriction looked at
+    size_t end = reason.find(">: ");
+    if (end != std::string_view::npos) reason.remove_prefix(end + 3);
   }
-  if (reply.size() >= 5 && IsDigit(reply[0]) && reply[1] == '.') {
-    size_t end = reply.find(' ');
-    std::string_view dsn = reply.substr(0, end);
-    if (dsn.find_first_not_of("0123456789.") == std::string_view::npos) {
-      row.dsn = dsn;
-      reply.remove_prefix(end == std::string_view::npos ? reply.size() : end + 1);
-    }
-  }
-  if (reply.starts_with('<')) {  // "<object>: " names what the restriction looked at
-    size_t end = reply.find(">: ");
-    if (end != std::string_view::npos) reply.remove_prefix(end + 3);
-  }
-  row.reason = reply;
+  row.reason = reason;
+  row.rbl = NamedRblZone(reason);
+}
 
-  size_t using_at = reply.find("blocked using ");
-  if (using_at != std::string_view::npos) {
-    std::string_view zone = reply.substr(using_at + 14);
-    zone = zone.substr(0, zone.find_first_of("; ,"));
-    if (!zone.empty()) row.rbl = zone;
+}  // namespace
+
+bool ParsePostfixReject(std::string_view program, std::string_view message, EventRow& row) {
+  if (!program.starts_with("postfix")) return false;
+  row.mta = "postfix";
+  row.is_reject = false;
+  const bool postscreen = program.ends_with("/postscreen");
+  if (postscreen && ParsePostscreenVerdict(message, row)) return true;
+  if (ConsumePrefix(message, "warning: ")) {
+    ParseSaslFailure(message, row);
+    return true;
   }
+  ParseSmtpdReject(message, postscreen, row);
   return true;
 }
 

@@ -1,6 +1,6 @@
 #include "pipeline/event_builder.h"
 
-#include "parse/postfix_reject.h"
+#include "parse/mta_line.h"
 #include "parse/raw_text.h"
 
 namespace sluice::pipeline {
@@ -33,7 +33,7 @@ parse::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
     row.host = frame->host;
     row.program = frame->program;
     row.pid = frame->pid;
-    parse::ParsePostfixReject(frame->program, frame->message, row);
+    parse::ParseMtaLine(frame->program, frame->message, row);
   }
   return row;
 }

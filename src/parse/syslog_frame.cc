@@ -217,6 +217,7 @@ std::optional<SyslogFrame> ParseSyslogFrame(std::string_view line,
 
   std::optional<Stamp> stamp = Rfc3164Stamp(s, resolver);
   if (!stamp) stamp = IsoStamp(s, resolver);
+  if (stamp && stamp->length < s.size() && s[stamp->length] != ' ') stamp.reset();  // "…:52x"
   if (stamp) {
     frame.logged_at_us = stamp->us;
     s.remove_prefix(std::min(s.size(), stamp->length + 1));

@@ -43,6 +43,12 @@ TEST_F(SyslogFrameTest, SpacePaddedAndSingleSpaceDays) {
   EXPECT_EQ(zero->host, "mx1");
 }
 
+TEST_F(SyslogFrameTest, AStampGluedToTheNextWordIsNotAStamp) {
+  // Found by the fuzzer: skipping one byte after the stamp split a UTF-8 character.
+  auto f = Parse("Nov 28 10:07:52\xDF\x8Fostfix/smtpd[1]: x");
+  EXPECT_FALSE(f && f->logged_at_us);
+}
+
 TEST_F(SyslogFrameTest, LoggerRfc3164CarriesHostname) {
   auto f = Parse("<13>Nov 28 12:17:59 vm postfix/smtpd[3834]: hello world");
   ASSERT_TRUE(f);

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/import_command.h"
 #include "cli/migrate_command.h"
 #include "cli/replay_command.h"
 #include "cli/spool_command.h"
@@ -39,7 +40,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> replay_segments;
   replay->add_option("segments", replay_segments, "segment files (default: all in spool.dir)")
       ->check(CLI::ExistingFile);
-  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay}) {
+  CLI::App* import = app.add_subcommand(
+      "import", "load log files (plain, gzip, zstd; - for stdin) through the parser, once each");
+  std::vector<std::string> logs;
+  import->add_option("logs", logs, "log files, e.g. /var/log/mail.log*; - reads stdin")->required();
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -57,6 +62,7 @@ int main(int argc, char** argv) {
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);
+  if (import->parsed()) return sluice::cli::RunImport(*settings, logs);
   if (spool_cat->parsed()) return sluice::cli::RunSpoolCat(*settings, segments, json);
   return 1;
 }

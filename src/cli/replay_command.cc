@@ -1,23 +1,19 @@
 #include "cli/replay_command.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <set>
-#include <thread>
 
+#include "cli/batch_upload.h"
+#include "cli/progress.h"
 #include "cli/segment_files.h"
 #include "common/counters.h"
 #include "common/unique_fd.h"
 #include "config/instance_id.h"
-#include "sink/backoff.h"
 #include "sink/batch_writer.h"
-#include "sink/migrations.h"
-#include "sink/pg_connection.h"
 #include "sink/writer_pool.h"
 #include "spool/segment_reader.h"
 #include "spool/spool.h"
@@ -28,45 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxAttempts = 8;  // per group of batches, while the database is unavailable
-
 struct SegmentFile {
   fs::path path;
   uint64_t rows = 0;
-};
-
-// Progress on stderr: a bar redrawn at most 5 times a second on a terminal, nothing otherwise.
-class Progress {
- public:
-  Progress(uint64_t total_rows) : total_rows_(total_rows), tty_(::isatty(STDERR_FILENO) == 1) {}
-
-  void Update(uint64_t rows, uint64_t raw_bytes, bool final = false) {
-    if (!tty_) return;
-    auto now = Clock::now();
-    if (!final && now - last_draw_ < std::chrono::milliseconds(200)) return;
-    last_draw_ = now;
-    double seconds = std::chrono::duration<double>(now - start_).count();
-    double fraction =
-        total_rows_ > 0 ? static_cast<double>(rows) / static_cast<double>(total_rows_) : 1.0;
-    constexpr int kWidth = 30;
-    std::string bar(static_cast<size_t>(fraction * kWidth), '#');
-    bar.resize(kWidth, '.');
-    double mb_per_s = seconds > 0 ? static_cast<double>(raw_bytes) / 1e6 / seconds : 0.0;
-    double eta = rows > 0 && seconds > 0
-                     ? seconds * static_cast<double>(total_rows_ - rows) / static_cast<double>(rows)
-                     : 0.0;
-    std::fprintf(stderr, "\r%3.0f%% [%s] %llu/%llu rows  %.1f MB/s  ETA %.0fs   ", fraction * 100,
-                 bar.c_str(), static_cast<unsigned long long>(rows),
-                 static_cast<unsigned long long>(total_rows_), mb_per_s, eta);
-    if (final) std::fputc('\n', stderr);
-  }
-  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
-
- private:
-  uint64_t total_rows_;
-  bool tty_;
-  Clock::time_point start_ = Clock::now();
-  Clock::time_point last_draw_{};
 };
 
 // Takes the lock of `dir` when it is a spool (has a LOCK file).
@@ -74,34 +34,6 @@ Result<UniqueFd> LockIfSpool(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir / "LOCK", ec)) return UniqueFd();
   return spool::LockSpoolDirectory(dir.string());
-}
-
-// Writes `batches` until done, reconnecting and backing off while the database is unavailable.
-Status WriteWithRetries(const config::Settings& settings,
-                        std::unique_ptr<sink::BatchWriter>& writer, const std::string& instance_id,
-                        std::vector<pipeline::Batch>& batches, Counters& counters) {
-  sink::Backoff backoff(settings.database.backoff_min_ms, settings.database.backoff_max_ms, 1);
-  Status status = Ok();
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(backoff.Next());
-    if (!writer || !writer->connection().ok()) {
-      writer.reset();
-      auto conn = sink::PgConnection::Connect(settings.database.conninfo, "sluice replay");
-      if (!conn) {
-        status = tl::unexpected(conn.error());
-        continue;
-      }
-      if (status = sink::CheckSchemaVersion(**conn); !status) {
-        if (!status.error().retryable()) return status;
-        continue;
-      }
-      writer = std::make_unique<sink::BatchWriter>(std::move(*conn), instance_id);
-    }
-    writer->SetInstanceId(instance_id);
-    status = writer->WriteCounted(batches, counters, "replay");
-    if (status) return status;
-  }
-  return status;
 }
 
 }  // namespace
@@ -151,7 +83,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
   }
 
   Counters counters;
-  Progress progress(total_rows);
+  Progress progress(total_rows, "rows");
   std::unique_ptr<sink::BatchWriter> writer;
   const std::string own_instance = config::InstanceId(settings);
   uint64_t rows_done = 0, raw_done = 0, batches_seen = 0;
@@ -175,7 +107,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
         bytes += contents->batches[next].batch.copy_data.size();
         group.push_back(std::move(contents->batches[next++].batch));
       }
-      Status written = WriteWithRetries(settings, writer, instance, group, counters);
+      Status written = UploadBatches(settings, "sluice replay", writer, instance, group, counters);
       if (!written) {
         progress.Update(rows_done, raw_done, true);
         std::cerr << "sluice replay: " << file.path.string() << ": " << written.error().message()

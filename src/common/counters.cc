@@ -12,11 +12,12 @@ std::string Counters::Summary() const {
       << " shed=" << get(shed) << " (queue_full=" << get(shed_queue_full)
       << " spool_full=" << get(shed_spool_full) << " shutdown=" << get(shed_shutdown)
       << " spool_damaged=" << get(shed_spool_damaged) << " rejected=" << get(shed_rejected)
-      << ") bytes=" << get(bytes) << " batches=" << get(batches_committed)
-      << " skipped=" << get(batches_skipped) << " db_errors=" << get(db_errors)
-      << " spooled=" << get(spooled_batches) << " spooled_bytes=" << get(spooled_bytes)
-      << " syncs=" << get(spool_syncs) << " recovered=" << get(recovered_batches)
-      << " quarantined=" << get(quarantined_segments)
+      << ") ignored=" << get(ignored) << " forwarded=" << get(forwarded)
+      << " forward_dropped=" << get(forward_dropped) << " bytes=" << get(bytes)
+      << " batches=" << get(batches_committed) << " skipped=" << get(batches_skipped)
+      << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
+      << " spooled_bytes=" << get(spooled_bytes) << " syncs=" << get(spool_syncs)
+      << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments)
       << " spool_memory_bytes=" << get(spool_memory_bytes)
       << " spool_disk_bytes=" << get(spool_disk_bytes) << " spool_events=" << get(spool_events);
   return out.str();

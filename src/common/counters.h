@@ -7,9 +7,11 @@
 namespace sluice {
 
 // The accounting of invariant 3. Every datagram read from the socket is `received`; once the
-// pipeline is idle, received == stored + malformed + dead_lettered + shed. `malformed`
-// datagrams are stored too (raw, escaped), so rows in sluice.events == stored + malformed;
-// dead-lettered rows are in sluice.dead_letters.
+// pipeline is idle, received == stored + malformed + dead_lettered + shed + ignored.
+// `malformed` datagrams are stored too (raw, escaped), so rows in sluice.events == stored +
+// malformed; dead-lettered rows are in sluice.dead_letters; `ignored` lines were not rejects
+// under ingest.keep = "rejects". Forwarding (ingest.forward) is counted apart: forwarded +
+// forward_dropped == the datagrams the pipeline took while forwarding was on.
 // Thread-safe: every field is an independent atomic counter, updated with relaxed ordering;
 // a snapshot is therefore only consistent once the daemon is idle.
 struct Counters {
@@ -17,6 +19,7 @@ struct Counters {
   std::atomic<uint64_t> bytes{0};                 // their payload bytes
   alignas(64) std::atomic<uint64_t> stored{0};    // well-formed rows committed
   std::atomic<uint64_t> malformed{0};             // malformed rows committed (kept raw)
+  std::atomic<uint64_t> ignored{0};               // not rejects, not kept (ingest.keep)
   alignas(64) std::atomic<uint64_t> shed{0};      // events dropped, counted: see shed_* causes
   std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
   std::atomic<uint64_t> shed_spool_full{0};       // no room in memory or on disk for a batch
@@ -24,6 +27,8 @@ struct Counters {
   std::atomic<uint64_t> shed_spool_damaged{0};    // spooled batches that no longer read back
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
   std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
+  std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
+  std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full or gone
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> batches_skipped{0};       // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};             // failed connects and writes (each retried)
@@ -43,8 +48,9 @@ struct Counters {
   }
 
   // One line: "received=… stored=… malformed=… dead_lettered=… shed=… (queue_full=… …)
-  // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
-  // quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=…".
+  // ignored=… forwarded=… forward_dropped=… bytes=… batches=… skipped=… db_errors=… spooled=…
+  // spooled_bytes=… syncs=… recovered=… quarantined=… spool_memory_bytes=… spool_disk_bytes=…
+  // spool_events=…".
   std::string Summary() const;
 };
 

@@ -99,6 +99,9 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
                            4 << 20)},
            {"rcvbuf_kb",
             IntKey<int>([](Settings& s) -> int& { return s.ingest.rcvbuf_kb; }, 0, 1 << 20)},
+           {"keep", ChoiceKey([](Settings& s) -> std::string& { return s.ingest.keep; },
+                              {"rejects", "all"})},
+           {"forward", StringKey([](Settings& s) -> std::string& { return s.ingest.forward; })},
        }},
       {"database",
        {
@@ -203,12 +206,21 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
                     ": key 'database.conninfo': missing; set it to a libpq conninfo string "
                     "(\"\" uses the PG* environment variables)");
   }
-  if (settings.database.backoff_max_ms < settings.database.backoff_min_ms) {
-    const toml::node* node = root.at_path("database.backoff_max_ms").node();
+  auto refuse = [&](std::string_view key, std::string_view problem) {
+    const toml::node* node = root.at_path(key).node();
     std::string where =
         node != nullptr ? Where(file_name, node->source()) : std::string(file_name) + ":1";
     return Fail(ErrorCode::kInvalidArgument,
-                where + ": key 'database.backoff_max_ms': must not be below backoff_min_ms");
+                where + ": key '" + std::string(key) + "': " + std::string(problem));
+  };
+  if (settings.database.backoff_max_ms < settings.database.backoff_min_ms) {
+    return refuse("database.backoff_max_ms", "must not be below backoff_min_ms");
+  }
+  if (!settings.ingest.forward.empty() && settings.ingest.forward == settings.ingest.socket) {
+    return refuse("ingest.forward", "must not be ingest.socket itself (a loop)");
+  }
+  if (settings.ingest.forward.size() > 107) {
+    return refuse("ingest.forward", "a Unix socket path has at most 107 bytes");
   }
   return settings;
 }

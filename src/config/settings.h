@@ -18,6 +18,9 @@ struct IngestSettings {
   size_t queue_mb = 64;                            // memory between receivers and pipeline
   size_t max_datagram_bytes = 65536;               // longer datagrams are truncated, malformed
   int rcvbuf_kb = 0;                               // SO_RCVBUF; 0 keeps the system default
+  std::string keep = "rejects";  // "rejects": reject lines (and malformed ones) become rows;
+                                 // "all": every line does
+  std::string forward;           // another socket every datagram is passed on to; "" = none
 };
 
 struct DatabaseSettings {

@@ -116,7 +116,9 @@ int RunDaemon(const config::Settings& settings) {
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
   pipeline::Pipeline pipeline(
-      queue, counters, {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase()},
+      queue, counters,
+      {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase(),
+       settings.ingest.keep == "all", settings.ingest.forward},
       [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); });
   // Bind last: senders may start the moment the socket exists, and must find receivers.
   auto socket =

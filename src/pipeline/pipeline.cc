@@ -17,6 +17,10 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Optio
     : queue_(queue),
       counters_(counters),
       submit_(std::move(submit)),
+      keep_all_(options.keep_all),
+      forwarder_(options.forward.empty()
+                     ? std::nullopt
+                     : std::make_optional<ingest::DatagramForwarder>(options.forward, counters)),
       batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
                [this](Batch&& batch) {
                  uint32_t rows = batch.rows;
@@ -62,9 +66,18 @@ void Pipeline::Run() {
 }
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {
+  if (forwarder_) forwarder_->Forward(block);
   Batcher::Clock::time_point now = Batcher::Clock::now();
-  block.ForEach(
-      [&](const ingest::Datagram& datagram) { batcher_.Add(builder_.Build(datagram), now); });
+  uint64_t ignored = 0;
+  block.ForEach([&](const ingest::Datagram& datagram) {
+    parse::EventRow row = builder_.Build(datagram);
+    if (keep_all_ || row.malformed || row.is_reject == true) {
+      batcher_.Add(row, now);
+    } else {
+      ++ignored;
+    }
+  });
+  if (ignored > 0) counters_.ignored.fetch_add(ignored, std::memory_order_relaxed);
 }
 
 }  // namespace sluice::pipeline

@@ -3,9 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "common/counters.h"
+#include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
 #include "pipeline/batch.h"
 #include "pipeline/batcher.h"
@@ -13,9 +16,11 @@
 
 namespace sluice::pipeline {
 
-// The thread between the ingest queue and the sink: takes blocks of datagrams, builds rows,
-// batches them and submits each batch. `submit` returns false when the sink has no room; the
-// batch's rows are then counted as shed (spool_full), never retried.
+// The thread between the ingest queue and the sink: takes blocks of datagrams, passes them on
+// to `forward` if set (ingest/datagram_forwarder.h), builds rows, keeps those `keep_all` or
+// is_reject asks for (malformed ones always; the rest are counted as ignored), batches them
+// and submits each batch. `submit` returns false when the sink has no room; the batch's rows
+// are then counted as shed (spool_full), never retried.
 // Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
 class Pipeline {
  public:
@@ -25,6 +30,8 @@ class Pipeline {
     size_t batch_rows = 5000;
     std::chrono::milliseconds batch_ms{200};
     uint64_t batch_id_base = 0;
+    bool keep_all = true;  // false: only rejects and malformed lines become rows
+    std::string forward;   // socket every datagram is passed on to; "" = none
   };
 
   Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options, Submit submit);
@@ -43,6 +50,8 @@ class Pipeline {
   ingest::DatagramQueue& queue_;
   Counters& counters_;
   Submit submit_;
+  const bool keep_all_;
+  std::optional<ingest::DatagramForwarder> forwarder_;
   EventBuilder builder_;
   Batcher batcher_;
   std::atomic<bool> stopping_{false};

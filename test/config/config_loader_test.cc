@@ -112,6 +112,20 @@ TEST(ConfigLoaderTest, BackoffMaxBelowMinIsRefused) {
             "backoff_min_ms");
 }
 
+TEST(ConfigLoaderTest, KeepAndForward) {
+  auto settings = Parse(
+      "[ingest]\nsocket = \"/run/s.sock\"\nkeep = \"all\"\nforward = \"/dev/log\"\n"
+      "[database]\nconninfo = \"\"\n");
+  ASSERT_TRUE(settings) << settings.error().message();
+  EXPECT_EQ(settings->ingest.keep, "all");
+  EXPECT_EQ(settings->ingest.forward, "/dev/log");
+  EXPECT_EQ(ErrorOf("[ingest]\nkeep = \"most\"\n[database]\nconninfo = \"\"\n"),
+            "/etc/sluice.toml:2: key 'ingest.keep': expected one of \"rejects\", \"all\"");
+  EXPECT_EQ(ErrorOf("[ingest]\nsocket = \"/run/s.sock\"\nforward = \"/run/s.sock\"\n"
+                    "[database]\nconninfo = \"\"\n"),
+            "/etc/sluice.toml:3: key 'ingest.forward': must not be ingest.socket itself (a loop)");
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAClearError) {
   auto settings = LoadConfig("/nonexistent/sluice.toml");
   ASSERT_FALSE(settings);
@@ -130,6 +144,8 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
   EXPECT_EQ(settings->ingest.queue_mb, defaults.ingest.queue_mb);
   EXPECT_EQ(settings->ingest.max_datagram_bytes, defaults.ingest.max_datagram_bytes);
   EXPECT_EQ(settings->ingest.rcvbuf_kb, defaults.ingest.rcvbuf_kb);
+  EXPECT_EQ(settings->ingest.keep, defaults.ingest.keep);
+  EXPECT_EQ(settings->ingest.forward, defaults.ingest.forward);
   EXPECT_EQ(settings->database.writers, defaults.database.writers);
   EXPECT_EQ(settings->database.batch_rows, defaults.database.batch_rows);
   EXPECT_EQ(settings->database.batch_ms, defaults.database.batch_ms);

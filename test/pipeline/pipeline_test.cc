@@ -1,12 +1,18 @@
 #include "pipeline/pipeline.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <array>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/mutex.h"
+#include "common/unique_fd.h"
 #include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -29,6 +35,21 @@ class PipelineTest : public ::testing::Test {
     for (const Batch& b : batches_) rows += b.rows;
     return rows;
   }
+  static Pipeline::Options Options(size_t rows, std::chrono::milliseconds age, uint64_t base) {
+    Pipeline::Options options;
+    options.batch_rows = rows;
+    options.batch_ms = age;
+    options.batch_id_base = base;
+    return options;
+  }
+  static Pipeline::Options RejectsOnly(Pipeline::Options options) {
+    options.keep_all = false;
+    return options;
+  }
+  static Pipeline::Options ForwardingTo(std::string path, Pipeline::Options options) {
+    options.forward = std::move(path);
+    return options;
+  }
   Pipeline::Submit Collect(bool accept) {
     return [this, accept](Batch&& batch) {
       if (!accept) return false;
@@ -46,7 +67,8 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, BatchesByRowsAndByAge) {
-  Pipeline pipeline(queue_, counters_, {3, std::chrono::milliseconds(30), 500}, Collect(true));
+  Pipeline pipeline(queue_, counters_, Options(3, std::chrono::milliseconds(30), 500),
+                    Collect(true));
   Publish({"<22>Nov 28 10:00:00 a[1]: x", "b", "c", "d"});
   // The fourth row goes out once its batch is 30 ms old, without more input.
   ASSERT_TRUE(WaitUntil([&] { return RowsSubmitted() == 4; }, std::chrono::seconds(10)));
@@ -59,14 +81,14 @@ TEST_F(PipelineTest, BatchesByRowsAndByAge) {
 }
 
 TEST_F(PipelineTest, StopProcessesWhatIsQueuedAndFlushes) {
-  Pipeline pipeline(queue_, counters_, {1000, std::chrono::hours(1), 1}, Collect(true));
+  Pipeline pipeline(queue_, counters_, Options(1000, std::chrono::hours(1), 1), Collect(true));
   for (int i = 0; i < 10; ++i) Publish({"one", "two"});
   pipeline.Stop();
   EXPECT_EQ(RowsSubmitted(), 20u);
 }
 
 TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
-  Pipeline pipeline(queue_, counters_, {2, std::chrono::hours(1), 1}, Collect(false));
+  Pipeline pipeline(queue_, counters_, Options(2, std::chrono::hours(1), 1), Collect(false));
   Publish({"a", "b", "c"});
   pipeline.Stop();
   EXPECT_EQ(counters_.shed_spool_full.load(), 3u);
@@ -74,7 +96,7 @@ TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
 }
 
 TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
-  Pipeline pipeline(queue_, counters_, {100, std::chrono::hours(1), 1}, Collect(true));
+  Pipeline pipeline(queue_, counters_, Options(100, std::chrono::hours(1), 1), Collect(true));
   Publish({std::string("bin\0ary", 7), "\xff\xfe", "fine", ""});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -85,7 +107,7 @@ TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
 }
 
 TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
-  Pipeline pipeline(queue_, counters_, {100, std::chrono::hours(1), 1}, Collect(true));
+  Pipeline pipeline(queue_, counters_, Options(100, std::chrono::hours(1), 1), Collect(true));
   Publish({std::string("<20>python line\0", 16), "<22>crlf line\r\n", std::string("\0", 1)});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -94,6 +116,60 @@ TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
   const std::string& data = batches_[0].copy_data;
   EXPECT_NE(data.find(std::string("\0\0\0\x0f<20>python line", 19)), std::string::npos);
   EXPECT_NE(data.find(std::string("\0\0\0\x0d<22>crlf line", 17)), std::string::npos);
+}
+
+TEST_F(PipelineTest, KeepingRejectsCountsEveryOtherLineAsIgnored) {
+  Pipeline pipeline(queue_, counters_, RejectsOnly(Options(100, std::chrono::hours(1), 1)),
+                    Collect(true));
+  Publish(
+      {"<22>Nov 28 10:00:00 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: "
+       "554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=ESMTP helo=<h>",
+       "<22>Nov 28 10:00:00 postfix/smtpd[1]: connect from unknown[192.0.2.1]",
+       "<30>Nov 28 10:00:00 systemd[1]: Started x.", std::string("bin\0ary", 7)});
+  pipeline.Stop();
+  EXPECT_EQ(RowsSubmitted(), 2u);  // the reject and the malformed datagram
+  EXPECT_EQ(counters_.ignored.load(), 2u);
+}
+
+TEST_F(PipelineTest, ForwardsEveryDatagramUnchangedAndCountsWhatDidNotFit) {
+  testing::TempDir dir;
+  std::string target_path = dir.File("target.sock");
+  UniqueFd target(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  target_path.copy(address.sun_path, sizeof address.sun_path - 1);
+  ASSERT_EQ(bind(target.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+
+  Pipeline pipeline(queue_, counters_,
+                    ForwardingTo(target_path, Options(100, std::chrono::hours(1), 1)),
+                    Collect(true));
+  Publish({"<22>first", std::string("bin\0ary\0", 8)});
+  ASSERT_TRUE(WaitUntil([&] { return counters_.forwarded.load() == 2; }, std::chrono::seconds(10)));
+  std::array<char, 64> buffer{};
+  ssize_t n = recv(target.get(), buffer.data(), buffer.size(), 0);
+  EXPECT_EQ(std::string(buffer.data(), static_cast<size_t>(n)), "<22>first");
+  n = recv(target.get(), buffer.data(), buffer.size(), 0);
+  EXPECT_EQ(std::string(buffer.data(), static_cast<size_t>(n)), std::string("bin\0ary\0", 8));
+
+  // Nobody reads the target now: its queue (net.unix.max_dgram_qlen) fills and the rest of
+  // the datagrams are dropped and counted, without the pipeline waiting.
+  std::vector<std::string> many(200, "<22>more");
+  Publish(many);
+  pipeline.Stop();
+  EXPECT_EQ(counters_.forwarded.load() + counters_.forward_dropped.load(), 202u);
+  EXPECT_GT(counters_.forward_dropped.load(), 0u);
+  EXPECT_EQ(RowsSubmitted(), 202u);  // forwarding changes nothing about what is stored
+}
+
+TEST_F(PipelineTest, AMissingForwardTargetDropsAndCountsWithoutStopping) {
+  Pipeline pipeline(
+      queue_, counters_,
+      ForwardingTo("/nonexistent/sluice.sock", Options(100, std::chrono::hours(1), 1)),
+      Collect(true));
+  Publish({"a", "b", "c"});
+  pipeline.Stop();
+  EXPECT_EQ(counters_.forward_dropped.load(), 3u);
+  EXPECT_EQ(RowsSubmitted(), 3u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "parse/raw_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace sluice::parse {
 namespace {
@@ -34,7 +35,16 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 bool IsStorableText(std::string_view bytes) {
+  constexpr uint64_t kLow = 0x0101010101010101, kHigh = 0x8080808080808080;
   for (size_t i = 0; i < bytes.size();) {
+    if (i + 8 <= bytes.size()) {  // eight ASCII bytes, none of them NUL, at a time
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + i, sizeof word);
+      if ((word & kHigh) == 0 && ((word - kLow) & ~word & kHigh) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (bytes[i] == '\0') return false;
     size_t len = Utf8SequenceLength(bytes, i);
     if (len == 0) return false;

@@ -401,12 +401,16 @@ TEST_F(DaemonTest, BinaryOversizedAndEmptyDatagramsAreCountedAndStoredEscaped) {
   ASSERT_TRUE(testing::SendDatagram(sock, ""));
   ASSERT_TRUE(testing::SendDatagram(sock, "<22>Nov 28 10:00:00"));  // header, no message
   ASSERT_TRUE(testing::SendDatagram(sock, "a back\\slash stays as it is"));
-  ASSERT_TRUE(WaitUntil([&] { return Rows() == 6; }, std::chrono::seconds(30)));
+  std::mt19937 random(42);
+  std::string noise(4096, '\0');
+  for (char& c : noise) c = static_cast<char>(random() & 0xFF);
+  ASSERT_TRUE(testing::SendDatagram(sock, noise));
+  ASSERT_TRUE(WaitUntil([&] { return Rows() == 7; }, std::chrono::seconds(30)));
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0);
-  EXPECT_EQ(SummaryValue(stopped.output, "malformed"), 4) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "malformed"), 5) << stopped.output;
   EXPECT_EQ(SummaryValue(stopped.output, "stored"), 2);
-  EXPECT_EQ(Rows("malformed"), 4);
+  EXPECT_EQ(Rows("malformed"), 5);
   EXPECT_EQ(Rows("raw = '<22>Nov 28 10:00:00 x[1]: nul\\x00inside'"), 1);
   EXPECT_EQ(Rows("raw = '\\xff\\xfe\\x80 not utf-8'"), 1);
   EXPECT_EQ(Rows("length(raw) = 4096 AND malformed"), 1);
@@ -417,17 +421,12 @@ TEST_F(DaemonTest, BinaryOversizedAndEmptyDatagramsAreCountedAndStoredEscaped) {
 TEST_F(DaemonTest, ForwardsEveryDatagramUnchangedToAnotherSocket) {
   testing::TempDir dir;
   std::string target_path = dir.File("syslog.sock");
-  UniqueFd target(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  target_path.copy(address.sun_path, sizeof address.sun_path - 1);
-  ASSERT_EQ(bind(target.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  UniqueFd target = testing::BindDatagramSocket(target_path);
+  ASSERT_TRUE(target.valid());
   DaemonHarness daemon(pg(), {{"ingest.forward", "\"" + target_path + "\""}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   const std::string line = "<22>Nov 28 10:00:00 postfix/qmgr[7]: 4BqKx: removed";
   ASSERT_TRUE(testing::SendDatagram(daemon.socket_path(), line));
-  timeval timeout{10, 0};
-  setsockopt(target.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::array<char, 256> buffer{};
   ssize_t n = recv(target.get(), buffer.data(), buffer.size(), 0);
   ASSERT_GT(n, 0);

@@ -21,6 +21,22 @@ TEST(RawTextTest, NulAndInvalidUtf8AreNotStorable) {
   EXPECT_FALSE(IsStorableText("\xed\xa0\x80"));  // surrogate
 }
 
+TEST(RawTextTest, ABadByteIsFoundAtEveryOffsetOfALongAsciiLine) {
+  // The check takes eight ASCII bytes at a time: a NUL or a stray byte must be seen anywhere.
+  const std::string line(40, 'a');
+  for (size_t at = 0; at < line.size(); ++at) {
+    for (char bad : {'\0', '\xff', '\x80'}) {
+      std::string text = line;
+      text[at] = bad;
+      EXPECT_FALSE(IsStorableText(text)) << at << " " << int(bad);
+    }
+    if (at + 2 > line.size()) continue;
+    std::string two_bytes = line;
+    two_bytes.replace(at, 2, "\xc3\xa9");  // é is fine
+    EXPECT_TRUE(IsStorableText(two_bytes)) << at;
+  }
+}
+
 TEST(RawTextTest, EscapeIsReversibleAndStorable) {
   std::string bytes = "a\\b\0c\xff\x01\tü\x7f"s;
   std::string escaped = EscapeRaw(bytes);

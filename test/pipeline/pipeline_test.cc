@@ -11,6 +11,7 @@
 
 #include "common/mutex.h"
 #include "common/unique_fd.h"
+#include "support/daemon_harness.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -134,11 +135,8 @@ TEST_F(PipelineTest, KeepingRejectsCountsEveryOtherLineAsIgnored) {
 TEST_F(PipelineTest, ForwardsEveryDatagramUnchangedAndCountsWhatDidNotFit) {
   testing::TempDir dir;
   std::string target_path = dir.File("target.sock");
-  UniqueFd target(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  target_path.copy(address.sun_path, sizeof address.sun_path - 1);
-  ASSERT_EQ(bind(target.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  UniqueFd target = testing::BindDatagramSocket(target_path);
+  ASSERT_TRUE(target.valid());
 
   Pipeline pipeline(queue_, counters_,
                     ForwardingTo(target_path, Options(100, std::chrono::hours(1), 1)),

@@ -98,4 +98,17 @@ bool SendDatagram(const std::string& socket_path, std::string_view datagram) {
   return n == static_cast<ssize_t>(datagram.size());
 }
 
+UniqueFd BindDatagramSocket(const std::string& socket_path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socket_path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  timeval timeout{10, 0};
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
 }  // namespace sluice::testing

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "common/unique_fd.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -45,5 +46,9 @@ long long SummaryValue(const std::string& output, const std::string& key);
 
 // Sends `datagram` to a Unix datagram socket; false on error.
 bool SendDatagram(const std::string& socket_path, std::string_view datagram);
+
+// A Unix datagram socket bound at `socket_path` (what a forward target or syslog would be);
+// invalid on error. Reads time out after 10 s.
+UniqueFd BindDatagramSocket(const std::string& socket_path);
 
 }  // namespace sluice::testing

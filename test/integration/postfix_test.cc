@@ -120,9 +120,11 @@ TEST_F(PostfixTest, ChrootedSmtpdAndPostscreenRejectsLandParsed) {
   EXPECT_EQ(Row("127.0.0.9"),
             "postfix/smtpd | rcpt | 550 | 5.1.1 | Recipient address rejected: User unknown in "
             "local recipient table | sender@example.net | nobody@sluice.test | client.example.net");
-  EXPECT_EQ(pg().Query("SELECT string_agg(reason, ',' ORDER BY reason) FROM sluice.events "
+  // postscreen writes how long it waited, which varies with the machine's load: "after 1.4".
+  EXPECT_EQ(pg().Query("SELECT string_agg(regexp_replace(reason, '[0-9.]+$', 'N'), ',' "
+                       "ORDER BY reason) FROM sluice.events "
                        "WHERE client_ip = '127.0.0.70' AND stage = 'postscreen'"),
-            "HANGUP after 1.5,PREGREET 23 after 0")
+            "HANGUP after N,PREGREET 23 after N")
       << pg().Query("SELECT string_agg(raw, E'\\n') FROM sluice.events");
 
   EXPECT_EQ(RunProcess({kSandbox, "stop", dir_.File("postfix")}).exit_code, 0);

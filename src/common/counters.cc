@@ -8,18 +8,22 @@ std::string Counters::Summary() const {
   auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   std::ostringstream out;
   out << "received=" << get(received) << " stored=" << get(stored)
-      << " malformed=" << get(malformed) << " dead_lettered=" << get(dead_lettered)
-      << " shed=" << get(shed) << " (queue_full=" << get(shed_queue_full)
-      << " spool_full=" << get(shed_spool_full) << " shutdown=" << get(shed_shutdown)
+      << " malformed=" << get(malformed) << " aggregated=" << get(aggregated)
+      << " dead_lettered=" << get(dead_lettered) << " shed=" << get(shed)
+      << " (queue_full=" << get(shed_queue_full) << " spool_full=" << get(shed_spool_full)
+      << " aggregate_full=" << get(shed_aggregate_full) << " shutdown=" << get(shed_shutdown)
       << " spool_damaged=" << get(shed_spool_damaged) << " rejected=" << get(shed_rejected)
-      << ") ignored=" << get(ignored) << " forwarded=" << get(forwarded)
+      << ") ignored=" << get(ignored) << " aggregate_rows=" << get(aggregate_rows)
+      << " shed_rows=" << get(shed_rows) << " forwarded=" << get(forwarded)
       << " forward_dropped=" << get(forward_dropped) << " bytes=" << get(bytes)
       << " batches=" << get(batches_committed) << " skipped=" << get(batches_skipped)
       << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
       << " spooled_bytes=" << get(spooled_bytes) << " syncs=" << get(spool_syncs)
       << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments)
       << " spool_memory_bytes=" << get(spool_memory_bytes)
-      << " spool_disk_bytes=" << get(spool_disk_bytes) << " spool_events=" << get(spool_events);
+      << " spool_disk_bytes=" << get(spool_disk_bytes) << " spool_events=" << get(spool_events)
+      << " ladder_step=" << get(ladder_step) << " flood=" << get(flood)
+      << " granularity=" << get(granularity);
   return out.str();
 }
 

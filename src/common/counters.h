@@ -7,7 +7,8 @@
 namespace sluice {
 
 // The accounting of invariant 3. Every datagram read from the socket is `received`; once the
-// pipeline is idle, received == stored + malformed + dead_lettered + shed + ignored.
+// pipeline is idle, received == stored + malformed + aggregated + dead_lettered + shed +
+// ignored (`aggregated`: events counted in committed rows of sluice.aggregates).
 // `malformed` datagrams are stored too (raw, escaped), so rows in sluice.events == stored +
 // malformed; dead-lettered rows are in sluice.dead_letters; `ignored` lines were not rejects
 // under ingest.keep = "rejects". Forwarding (ingest.forward) is counted apart: forwarded +
@@ -20,9 +21,13 @@ struct Counters {
   alignas(64) std::atomic<uint64_t> stored{0};    // well-formed rows committed
   std::atomic<uint64_t> malformed{0};             // malformed rows committed (kept raw)
   std::atomic<uint64_t> ignored{0};               // not rejects, not kept (ingest.keep)
+  std::atomic<uint64_t> aggregated{0};            // events in committed aggregate rows
+  std::atomic<uint64_t> aggregate_rows{0};        // committed rows of sluice.aggregates
+  std::atomic<uint64_t> shed_rows{0};             // committed rows of sluice.shed
   alignas(64) std::atomic<uint64_t> shed{0};      // events dropped, counted: see shed_* causes
   std::atomic<uint64_t> shed_queue_full{0};       // the ingest queue had no room
   std::atomic<uint64_t> shed_spool_full{0};       // no room in memory or on disk for a batch
+  std::atomic<uint64_t> shed_aggregate_full{0};   // no aggregation key left (flood.max_keys)
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
   std::atomic<uint64_t> shed_spool_damaged{0};    // spooled batches that no longer read back
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
@@ -40,6 +45,12 @@ struct Counters {
   std::atomic<uint64_t> spool_memory_bytes{0};    // now: batches held in memory (a gauge)
   std::atomic<uint64_t> spool_disk_bytes{0};      // now: segment files' size (a gauge)
   std::atomic<uint64_t> spool_events{0};          // now: events waiting in the spool (a gauge)
+  // The degradation ladder now (gauges; README "Under flood"): the step (1 detail,
+  // 2 aggregating, 3 aggregates only: the spool refuses details, 4 coarser keys, 5 count
+  // only), whether under flood, and the aggregation granularity (0 key, 1 prefix, 2 class).
+  std::atomic<uint64_t> ladder_step{1};
+  std::atomic<uint64_t> flood{0};
+  std::atomic<uint64_t> granularity{0};
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {
@@ -47,10 +58,11 @@ struct Counters {
     shed.fetch_add(n, std::memory_order_relaxed);
   }
 
-  // One line: "received=… stored=… malformed=… dead_lettered=… shed=… (queue_full=… …)
-  // ignored=… forwarded=… forward_dropped=… bytes=… batches=… skipped=… db_errors=… spooled=…
-  // spooled_bytes=… syncs=… recovered=… quarantined=… spool_memory_bytes=… spool_disk_bytes=…
-  // spool_events=…".
+  // One line: "received=… stored=… malformed=… aggregated=… dead_lettered=… shed=…
+  // (queue_full=… …) ignored=… aggregate_rows=… shed_rows=… forwarded=… forward_dropped=…
+  // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
+  // quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=… ladder_step=…
+  // flood=… granularity=…".
   std::string Summary() const;
 };
 

@@ -81,6 +81,30 @@ Apply ChoiceKey(std::function<std::string&(Settings&)> field, std::vector<std::s
   };
 }
 
+// A non-empty array of distinct strings, each one of `choices`.
+Apply ListKey(std::function<std::vector<std::string>&(Settings&)> field,
+              std::vector<std::string> choices) {
+  return [field, choices](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    std::string expected = "expected a non-empty array of distinct names out of";
+    for (size_t i = 0; i < choices.size(); ++i) {
+      expected.append(i == 0 ? " \"" : ", \"").append(choices[i]).append("\"");
+    }
+    const toml::array* array = node.as_array();
+    if (array == nullptr || array->empty()) return expected;
+    std::vector<std::string> values;
+    for (const toml::node& element : *array) {
+      auto v = Get<std::string>(element);
+      if (!v || std::find(choices.begin(), choices.end(), *v) == choices.end() ||
+          std::find(values.begin(), values.end(), *v) != values.end()) {
+        return expected;
+      }
+      values.push_back(*v);
+    }
+    field(s) = std::move(values);
+    return std::nullopt;
+  };
+}
+
 const std::map<std::string, std::map<std::string, Apply>>& Schema() {
   constexpr int64_t kDay = 86'400'000;
   static const auto* schema = new std::map<std::string, std::map<std::string, Apply>>{
@@ -142,6 +166,39 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
             IntKey<size_t>([](Settings& s) -> size_t& { return s.spool.segment_mb; }, 1, 4096)},
            {"zstd_level",
             IntKey<int>([](Settings& s) -> int& { return s.spool.zstd_level; }, 1, 19)},
+       }},
+      {"flood",
+       {
+           {"mode", ChoiceKey([](Settings& s) -> std::string& { return s.flood.mode; },
+                              {"auto", "always", "never"})},
+           {"enter_rate", IntKey<uint64_t>(
+                              [](Settings& s) -> uint64_t& { return s.flood.enter_rate; }, 1,
+                              1'000'000'000)},
+           {"leave_rate", IntKey<uint64_t>(
+                              [](Settings& s) -> uint64_t& { return s.flood.leave_rate; }, 0,
+                              1'000'000'000)},
+           {"rate_window_ms",
+            MillisKey([](Settings & s) -> auto& { return s.flood.rate_window_ms; }, 200,
+                      600'000)},
+           {"enter_backlog", IntKey<uint64_t>(
+                                 [](Settings& s) -> uint64_t& { return s.flood.enter_backlog; },
+                                 1, 1'000'000'000'000)},
+           {"leave_backlog", IntKey<uint64_t>(
+                                 [](Settings& s) -> uint64_t& { return s.flood.leave_backlog; },
+                                 0, 1'000'000'000'000)},
+           {"leave_after_ms",
+            MillisKey([](Settings & s) -> auto& { return s.flood.leave_after_ms; }, 0, kDay)},
+           {"window_ms",
+            MillisKey([](Settings & s) -> auto& { return s.flood.window_ms; }, 100, kDay)},
+           {"detail_sample", IntKey<uint32_t>(
+                                 [](Settings& s) -> uint32_t& { return s.flood.detail_sample; },
+                                 0, 1'000'000'000)},
+           {"max_keys",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.flood.max_keys; }, 16,
+                           100'000'000)},
+           {"key", ListKey([](Settings& s) -> std::vector<std::string>& { return s.flood.key; },
+                           {"host", "mta", "stage", "client_ip", "reason_class", "rbl",
+                            "smtp_code"})},
        }},
       {"log",
        {{"level", ChoiceKey([](Settings& s) -> std::string& { return s.log.level; },
@@ -218,6 +275,12 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
   }
   if (!settings.ingest.forward.empty() && settings.ingest.forward == settings.ingest.socket) {
     return refuse("ingest.forward", "must not be ingest.socket itself (a loop)");
+  }
+  if (settings.flood.leave_rate > settings.flood.enter_rate) {
+    return refuse("flood.leave_rate", "must not be above enter_rate");
+  }
+  if (settings.flood.leave_backlog > settings.flood.enter_backlog) {
+    return refuse("flood.leave_backlog", "must not be above enter_backlog");
   }
   if (settings.ingest.forward.size() > 107) {
     return refuse("ingest.forward", "a Unix socket path has at most 107 bytes");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sluice::config {
 
@@ -45,6 +46,21 @@ struct SpoolSettings {
   int zstd_level = 3;      // zstd level of segment records
 };
 
+// When and how rejects are aggregated instead of stored one by one (README "Under flood").
+struct FloodSettings {
+  std::string mode = "auto";  // auto: under flood only | always | never
+  uint64_t enter_rate = 20'000;  // events/s over rate_window_ms that start a flood...
+  uint64_t leave_rate = 5'000;   // ...and below which (and below leave_backlog) it ends
+  std::chrono::milliseconds rate_window_ms{5'000};
+  uint64_t enter_backlog = 1'000'000;  // events waiting for the database that start a flood
+  uint64_t leave_backlog = 100'000;
+  std::chrono::milliseconds leave_after_ms{10'000};  // calm this long before leaving
+  std::chrono::milliseconds window_ms{10'000};       // aggregation window (and shed reports)
+  uint32_t detail_sample = 100;  // while aggregating, 1 reject in this many stays a detail row
+  size_t max_keys = 100'000;     // keys per window before they are coarsened
+  std::vector<std::string> key = {"client_ip", "reason_class", "rbl", "host"};
+};
+
 struct LogSettings {
   std::string level = "info";  // debug | info | warn | error
 };
@@ -53,6 +69,7 @@ struct Settings {
   IngestSettings ingest;
   DatabaseSettings database;
   SpoolSettings spool;
+  FloodSettings flood;
   LogSettings log;
 };
 

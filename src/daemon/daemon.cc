@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <string>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -48,6 +50,42 @@ Status CheckDatabaseAtStart(const config::Settings& settings) {
   Status schema = sink::CheckSchemaVersion(**conn);
   if (!schema && !schema.error().retryable()) return schema;
   return Ok();
+}
+
+std::string HostName() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return "localhost";
+  return name.data();
+}
+
+pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings) {
+  pipeline::Pipeline::Options options;
+  options.batch_rows = settings.database.batch_rows;
+  options.batch_ms = settings.database.batch_ms;
+  options.batch_id_base = BatchIdBase();
+  options.keep_all = settings.ingest.keep == "all";
+  options.forward = settings.ingest.forward;
+  const config::FloodSettings& flood = settings.flood;
+  pipeline::FloodLadder::Options& ladder = options.flood;
+  ladder.detector.mode = flood.mode == "always"  ? pipeline::FloodMode::kAlways
+                         : flood.mode == "never" ? pipeline::FloodMode::kNever
+                                                 : pipeline::FloodMode::kAuto;
+  ladder.detector.enter_rate = static_cast<double>(flood.enter_rate);
+  ladder.detector.leave_rate = static_cast<double>(flood.leave_rate);
+  ladder.detector.rate_window = flood.rate_window_ms;
+  ladder.detector.enter_backlog = flood.enter_backlog;
+  ladder.detector.leave_backlog = flood.leave_backlog;
+  ladder.detector.leave_after = flood.leave_after_ms;
+  ladder.aggregate.key.clear();
+  for (const std::string& name : flood.key) {
+    if (auto field = pipeline::KeyFieldNamed(name)) ladder.aggregate.key.push_back(*field);
+  }
+  ladder.aggregate.max_keys = flood.max_keys;
+  ladder.window = flood.window_ms;
+  ladder.detail_sample = flood.detail_sample;
+  ladder.summary_rows = settings.database.batch_rows;
+  ladder.host = HostName();
+  return options;
 }
 
 sigset_t HandledSignals() {
@@ -116,10 +154,9 @@ int RunDaemon(const config::Settings& settings) {
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
   pipeline::Pipeline pipeline(
-      queue, counters,
-      {settings.database.batch_rows, settings.database.batch_ms, BatchIdBase(),
-       settings.ingest.keep == "all", settings.ingest.forward},
-      [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); });
+      queue, counters, PipelineOptions(settings),
+      [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); },
+      [&spool] { return (*spool)->HasRoomForDetail(); });
   // Bind last: senders may start the moment the socket exists, and must find receivers.
   auto socket =
       ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,

@@ -1,18 +1,40 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace sluice::pipeline {
 
-// A batch of rows for sluice.events, already encoded as one complete PostgreSQL binary COPY
-// stream (header, tuples, trailer), so the spool and the writers move opaque bytes.
+// The layout of a batch's streams. Spooled batches keep the format they were made with, so a
+// spool written by an older sluice loads into the columns it was encoded for.
+inline constexpr uint32_t kBatchFormatV2 = 2;  // events without reason_class; no summaries
+inline constexpr uint32_t kBatchFormat = 3;    // events with reason_class; aggregates; shed
+
+// A batch for the database: detail rows for sluice.events and, in a summary batch, aggregate
+// rows for sluice.aggregates and shed rows for sluice.shed, each already encoded as one
+// complete PostgreSQL binary COPY stream (header, tuples, trailer), so the spool and the
+// writers move opaque bytes. All of a batch commits in one transaction with its ledger row.
 // Value type; thread-compatible.
 struct Batch {
-  uint64_t id = 0;         // unique per instance; the ledger key
-  std::string copy_data;   // the COPY ... FROM STDIN (FORMAT binary) payload
+  uint64_t id = 0;  // unique per instance; the ledger key
+  uint32_t format = kBatchFormat;
+  std::string copy_data;   // sluice.events tuples; empty or a COPY stream of `rows` tuples
   uint32_t rows = 0;       // tuples in copy_data
   uint32_t malformed = 0;  // of which malformed datagrams kept raw
+
+  std::string aggregate_data;      // sluice.aggregates tuples, or empty
+  uint32_t aggregate_rows = 0;     // tuples in aggregate_data
+  uint64_t aggregated_events = 0;  // the events those rows count
+
+  std::string shed_data;     // sluice.shed tuples, or empty
+  uint32_t shed_rows = 0;    // tuples in shed_data
+  uint64_t shed_events = 0;  // the events they record (counted as shed when they were dropped)
+
+  // The events this batch brings into the database: detail rows plus aggregated events.
+  uint64_t events() const { return rows + aggregated_events; }
+  // Its encoded size in memory.
+  size_t bytes() const { return copy_data.size() + aggregate_data.size() + shed_data.size(); }
 };
 
 }  // namespace sluice::pipeline

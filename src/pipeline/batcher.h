@@ -27,6 +27,8 @@ class Batcher {
   void Tick(Clock::time_point now);
   // Emits the open batch, if any.
   void Flush();
+  // A batch id from the same sequence, for a batch made elsewhere (summary batches).
+  uint64_t TakeId() { return next_id_++; }
   // When the open batch falls due, or nullopt if none is open.
   std::optional<Clock::time_point> deadline() const;
 

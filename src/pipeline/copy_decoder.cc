@@ -13,7 +13,8 @@ namespace sluice::pipeline {
 namespace {
 
 constexpr size_t kHeaderSize = 19;
-constexpr int16_t kColumnCount = 20;
+constexpr size_t kColumnCount = 21;
+constexpr size_t kColumnCountV2 = 20;  // batch format 2: no reason_class
 constexpr int64_t kPostgresEpochOffsetUs = 946'684'800'000'000;
 
 // The column names, split out of kEventColumns.
@@ -37,7 +38,8 @@ constexpr std::array<Kind, kColumnCount> kKinds = {
     Kind::kTimestamp, Kind::kTimestamp, Kind::kText, Kind::kText,  Kind::kInt32,
     Kind::kText,      Kind::kText,      Kind::kBool, Kind::kInet,  Kind::kText,
     Kind::kText,      Kind::kText,      Kind::kText, Kind::kInt16, Kind::kText,
-    Kind::kText,      Kind::kText,      Kind::kText, Kind::kBool,  Kind::kInt64};
+    Kind::kText,      Kind::kText,      Kind::kText, Kind::kBool,  Kind::kInt64,
+    Kind::kText};
 
 // Reads a big-endian integer of `width` bytes at `at`, advancing it; false past the end.
 bool ReadBigEndian(std::string_view bytes, size_t& at, size_t width, uint64_t& value) {
@@ -88,8 +90,8 @@ Result<std::vector<std::string_view>> CopyDecoder::SplitTuples(std::string_view 
     uint64_t fields = 0;
     if (!ReadBigEndian(copy_data, at, 2, fields)) return Corrupt("no trailer");
     if (fields == 0xFFFF) break;
-    if (fields != kColumnCount) return Corrupt("bad field count");
-    for (int i = 0; i < kColumnCount; ++i) {
+    if (fields != kColumnCount && fields != kColumnCountV2) return Corrupt("bad field count");
+    for (uint64_t i = 0; i < fields; ++i) {
       uint64_t length = 0;
       if (!ReadBigEndian(copy_data, at, 4, length)) return Corrupt("cut short");
       if (length == 0xFFFFFFFF) continue;
@@ -112,8 +114,11 @@ std::string CopyDecoder::Assemble(const std::vector<std::string_view>& tuples) {
 
 Result<std::vector<DecodedField>> CopyDecoder::DecodeTuple(std::string_view tuple) {
   std::vector<DecodedField> fields;
-  size_t at = 2;
-  for (size_t i = 0; i < kKinds.size(); ++i) {
+  size_t at = 0;
+  uint64_t count = 0;
+  if (!ReadBigEndian(tuple, at, 2, count)) return Corrupt("cut short");
+  if (count != kColumnCount && count != kColumnCountV2) return Corrupt("bad field count");
+  for (size_t i = 0; i < count; ++i) {
     DecodedField field;
     field.name = ColumnNames()[i];
     uint64_t length = 0;

@@ -7,10 +7,16 @@
 
 namespace sluice::pipeline {
 
-// The column list of sluice.events in the order CopyEncoder writes them.
+// The column list of sluice.events in the order CopyEncoder writes them. Columns added later
+// go at the end, so the tuples of an older batch format are a prefix of today's.
 inline constexpr std::string_view kEventColumns =
     "received_at, logged_at, host, program, pid, mta, stage, is_reject, client_ip, client_name, "
-    "helo, sender, recipient, smtp_code, dsn, reason, rbl, raw, malformed, batch_id";
+    "helo, sender, recipient, smtp_code, dsn, reason, rbl, raw, malformed, batch_id, "
+    "reason_class";
+
+// The columns of a batch's events stream in batch format `format` (pipeline/batch.h):
+// format 2 (spooled by sluice 0.3 and earlier) lacks reason_class.
+std::string_view EventColumnsOf(uint32_t format);
 
 // Appends rows of sluice.events to a buffer in PostgreSQL's binary COPY format
 // (https://www.postgresql.org/docs/15/sql-copy.html, "Binary Format").

@@ -2,6 +2,7 @@
 
 #include "parse/mta_line.h"
 #include "parse/raw_text.h"
+#include "parse/reason_class.h"
 
 namespace sluice::pipeline {
 
@@ -34,6 +35,7 @@ parse::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
     row.program = frame->program;
     row.pid = frame->pid;
     parse::ParseMtaLine(frame->program, frame->message, row);
+    row.reason_class = parse::ClassifyReject(row);
   }
   return row;
 }

@@ -13,7 +13,7 @@ constexpr std::chrono::milliseconds kIdleWait{50};
 }  // namespace
 
 Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options,
-                   Submit submit)
+                   Submit submit, std::function<bool()> room_for_detail)
     : queue_(queue),
       counters_(counters),
       submit_(std::move(submit)),
@@ -24,8 +24,13 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Optio
       batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
                [this](Batch&& batch) {
                  uint32_t rows = batch.rows;
-                 if (!submit_(std::move(batch))) counters_.Shed(counters_.shed_spool_full, rows);
+                 if (submit_(std::move(batch))) return;
+                 counters_.Shed(counters_.shed_spool_full, rows);
+                 ladder_.DetailRefused();
                }),
+      ladder_(options.flood, counters, [this] { return batcher_.TakeId(); },
+              [this](Batch&& batch) { return submit_(std::move(batch)); },
+              std::move(room_for_detail)),
       thread_([this] { Run(); }) {}
 
 Pipeline::~Pipeline() { Stop(); }
@@ -60,9 +65,12 @@ void Pipeline::Run() {
     } else if (stopping) {
       break;
     }
-    batcher_.Tick(Clock::now());
+    now = Clock::now();
+    batcher_.Tick(now);
+    ladder_.Tick(now, WallMicros());
   }
   batcher_.Flush();
+  ladder_.Flush(WallMicros());
 }
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {
@@ -71,7 +79,9 @@ void Pipeline::Process(const ingest::DatagramBlock& block) {
   uint64_t ignored = 0;
   block.ForEach([&](const ingest::Datagram& datagram) {
     parse::EventRow row = builder_.Build(datagram);
-    if (keep_all_ || row.malformed || row.is_reject == true) {
+    if (row.is_reject == true && !row.malformed) {
+      if (ladder_.TakeReject(row)) batcher_.Add(row, now);
+    } else if (keep_all_ || row.malformed) {
       batcher_.Add(row, now);
     } else {
       ++ignored;

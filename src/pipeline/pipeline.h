@@ -13,14 +13,16 @@
 #include "pipeline/batch.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
+#include "pipeline/flood_ladder.h"
 
 namespace sluice::pipeline {
 
 // The thread between the ingest queue and the sink: takes blocks of datagrams, passes them on
 // to `forward` if set (ingest/datagram_forwarder.h), builds rows, keeps those `keep_all` or
-// is_reject asks for (malformed ones always; the rest are counted as ignored), batches them
-// and submits each batch. `submit` returns false when the sink has no room; the batch's rows
-// are then counted as shed (spool_full), never retried.
+// is_reject asks for (malformed ones always; the rest are counted as ignored), lets the flood
+// ladder (pipeline/flood_ladder.h) aggregate rejects under flood, batches the detail rows and
+// submits each batch, and the ladder's summary batches. `submit` returns false when the sink
+// has no room; the batch's events are then counted as shed (spool_full), never retried.
 // Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
 class Pipeline {
  public:
@@ -32,9 +34,12 @@ class Pipeline {
     uint64_t batch_id_base = 0;
     bool keep_all = true;  // false: only rejects and malformed lines become rows
     std::string forward;   // socket every datagram is passed on to; "" = none
+    FloodLadder::Options flood;
   };
 
-  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options, Submit submit);
+  // `room_for_detail`: whether the sink would take a batch of detail rows now (null: always).
+  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options, Submit submit,
+           std::function<bool()> room_for_detail = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -54,6 +59,7 @@ class Pipeline {
   std::optional<ingest::DatagramForwarder> forwarder_;
   EventBuilder builder_;
   Batcher batcher_;
+  FloodLadder ladder_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;  // last: started when everything above is ready
 };

@@ -6,15 +6,43 @@
 #include "common/logging.h"
 #include "pipeline/copy_decoder.h"
 #include "pipeline/copy_encoder.h"
+#include "pipeline/summary_encoder.h"
 
 namespace sluice::sink {
 namespace {
 
-const std::string& CopySql() {
-  static const std::string* sql =
-      new std::string("COPY sluice.events (" + std::string(pipeline::kEventColumns) +
-                      ") FROM STDIN (FORMAT binary)");
-  return *sql;
+std::string CopySql(std::string_view table, std::string_view columns) {
+  return "COPY sluice." + std::string(table) + " (" + std::string(columns) +
+         ") FROM STDIN (FORMAT binary)";
+}
+
+// The COPY statement for a batch's events stream, by its format.
+const std::string& EventsCopySql(uint32_t format) {
+  static const std::string* v2 =
+      new std::string(CopySql("events", pipeline::EventColumnsOf(pipeline::kBatchFormatV2)));
+  static const std::string* current =
+      new std::string(CopySql("events", pipeline::EventColumnsOf(pipeline::kBatchFormat)));
+  return format <= pipeline::kBatchFormatV2 ? *v2 : *current;
+}
+
+// Loads a batch's aggregate and shed rows, if it has any.
+Status CopySummaries(PgConnection& conn, const pipeline::Batch& batch) {
+  static const std::string* aggregates =
+      new std::string(CopySql("aggregates", pipeline::kAggregateColumns));
+  static const std::string* shed = new std::string(CopySql("shed", pipeline::kShedColumns));
+  if (!batch.aggregate_data.empty()) {
+    SLUICE_RETURN_IF_ERROR(conn.CopyIn(*aggregates, batch.aggregate_data));
+  }
+  if (!batch.shed_data.empty()) SLUICE_RETURN_IF_ERROR(conn.CopyIn(*shed, batch.shed_data));
+  return Ok();
+}
+
+// "(instance, id, rows, events)" for the ledger: rows of every table, events brought in.
+std::string LedgerValues(const std::string& instance_literal, const pipeline::Batch& batch,
+                         uint64_t rows_stored) {
+  return "(" + instance_literal + ", " + std::to_string(batch.id) + ", " +
+         std::to_string(rows_stored + batch.aggregate_rows + batch.shed_rows) + ", " +
+         std::to_string(batch.events()) + ")";
 }
 
 std::string Hex(std::string_view bytes) {
@@ -47,9 +75,7 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline:
   std::string ledger =
       "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES ";
   for (size_t i = 0; i < batches.size(); ++i) {
-    std::string rows = std::to_string(batches[i].rows);
-    ledger += (i == 0 ? "(" : ", (") + instance_literal_ + ", " + std::to_string(batches[i].id) +
-              ", " + rows + ", " + rows + ")";
+    ledger += (i == 0 ? "" : ", ") + LedgerValues(instance_literal_, batches[i], batches[i].rows);
   }
   ledger += " ON CONFLICT DO NOTHING RETURNING batch_id";
 
@@ -68,7 +94,10 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline:
       if (found == fresh->end()) continue;  // committed before
       fresh->erase(found);                  // a duplicate id later in the group is not new
       outcomes[i] = WriteOutcome::kCommitted;
-      status = conn_->CopyIn(CopySql(), batches[i].copy_data);
+      if (!batches[i].copy_data.empty()) {
+        status = conn_->CopyIn(EventsCopySql(batches[i].format), batches[i].copy_data);
+      }
+      if (status) status = CopySummaries(*conn_, batches[i]);
     }
     if (status) status = conn_->Exec("COMMIT");
   }
@@ -111,7 +140,10 @@ Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters
     counters.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
     counters.Shed(counters.shed_rejected, isolated->lost);
     if (isolated->outcome == WriteOutcome::kCommitted) {
+      CountSummaries(batch, counters);
       counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters.Shed(counters.shed_rejected, batch.aggregated_events);
     }
     return Ok();
   }
@@ -123,9 +155,16 @@ Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters
     }
     counters.stored.fetch_add(batches[i].rows - batches[i].malformed, std::memory_order_relaxed);
     counters.malformed.fetch_add(batches[i].malformed, std::memory_order_relaxed);
+    CountSummaries(batches[i], counters);
     counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
   }
   return Ok();
+}
+
+void BatchWriter::CountSummaries(const pipeline::Batch& batch, Counters& counters) {
+  counters.aggregated.fetch_add(batch.aggregated_events, std::memory_order_relaxed);
+  counters.aggregate_rows.fetch_add(batch.aggregate_rows, std::memory_order_relaxed);
+  counters.shed_rows.fetch_add(batch.shed_rows, std::memory_order_relaxed);
 }
 
 Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::Batch& batch) {
@@ -145,24 +184,30 @@ Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::
     return lost;
   };
   auto fresh = conn_->ExecColumn(
-      "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES (" +
-      instance_literal_ + ", " + id + ", " + std::to_string(batch.rows) + ", " +
-      std::to_string(batch.rows) + ") ON CONFLICT DO NOTHING RETURNING batch_id");
+      "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES " +
+      LedgerValues(instance_literal_, batch, batch.rows) +
+      " ON CONFLICT DO NOTHING RETURNING batch_id");
   if (!fresh) return fail(fresh.error());
   if (fresh->empty()) {
     SLUICE_RETURN_IF_ERROR(conn_->Exec("ROLLBACK"));
     result.outcome = WriteOutcome::kAlreadyCommitted;
     return result;
   }
-  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
-  Status status = tuples ? LoadOrBisect(batch, *tuples, 0, tuples->size(), result)
-                         : SetAside(batch, -1, batch.copy_data, batch.rows, batch.malformed,
-                                    "the batch's COPY stream could not be split into rows: " +
-                                        tuples.error().message(),
-                                    result);
+  Status status = Ok();
+  if (!batch.copy_data.empty()) {
+    auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+    status = tuples ? LoadOrBisect(batch, *tuples, 0, tuples->size(), result)
+                    : SetAside(batch, -1, batch.copy_data, batch.rows, batch.malformed,
+                               "the batch's COPY stream could not be split into rows: " +
+                                   tuples.error().message(),
+                               result);
+  }
+  // Summary rows are sluiced's own counts: if they are refused, the whole batch is.
+  if (status) status = CopySummaries(*conn_, batch);
   if (status && result.dead_lettered + result.lost > 0) {
+    uint64_t stored = batch.rows - result.dead_lettered - result.lost;
     status = conn_->Exec("UPDATE sluice.batches SET rows = " +
-                         std::to_string(batch.rows - result.dead_lettered - result.lost) +
+                         std::to_string(stored + batch.aggregate_rows + batch.shed_rows) +
                          " WHERE instance_id = " + instance_literal_ + " AND batch_id = " + id);
   }
   if (status) status = conn_->Exec("COMMIT");
@@ -177,7 +222,8 @@ Status BatchWriter::LoadOrBisect(const pipeline::Batch& batch,
   SLUICE_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT rows"));
   std::vector<std::string_view> range(tuples.begin() + static_cast<std::ptrdiff_t>(begin),
                                       tuples.begin() + static_cast<std::ptrdiff_t>(end));
-  Status loaded = conn_->CopyIn(CopySql(), pipeline::CopyDecoder::Assemble(range));
+  Status loaded =
+      conn_->CopyIn(EventsCopySql(batch.format), pipeline::CopyDecoder::Assemble(range));
   if (loaded) return conn_->Exec("RELEASE SAVEPOINT rows");
   if (loaded.error().code() != ErrorCode::kRejected) return loaded;
   SLUICE_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO SAVEPOINT rows; RELEASE SAVEPOINT rows"));

@@ -68,6 +68,8 @@ class BatchWriter {
   // until single rows remain and sets those aside. Errors other than refusals end it.
   Status LoadOrBisect(const pipeline::Batch& batch, const std::vector<std::string_view>& tuples,
                       size_t begin, size_t end, IsolatedWrite& result);
+  // Adds a committed batch's aggregate and shed rows to `counters`.
+  static void CountSummaries(const pipeline::Batch& batch, Counters& counters);
   // Inserts one refused row (or, with row -1, a whole unsplittable batch) into
   // sluice.dead_letters under a savepoint; counts it as lost if that is refused too.
   Status SetAside(const pipeline::Batch& batch, int64_t row, std::string_view tuple, uint32_t rows,

@@ -95,6 +95,53 @@ COMMENT ON TABLE sluice.dead_letters IS
   'rows of sluice.events the database refused; copy_tuple is the row as sent (binary COPY '
   'tuple), raw its log line; row_in_batch -1 holds a whole batch that could not be split';
 )sql",
+    // 3: reject classes, aggregates under flood, and shed counts: the whole accounting.
+    R"sql(
+ALTER TABLE sluice.events ADD COLUMN reason_class text;
+COMMENT ON COLUMN sluice.events.reason_class IS
+  'the reject''s class (README, "Reject classes"); NULL for lines that are not rejects';
+
+CREATE TABLE sluice.aggregates (
+  window_start timestamptz NOT NULL,
+  window_end   timestamptz NOT NULL,
+  host         text,
+  mta          text,
+  stage        text,
+  client_ip    inet,
+  reason_class text,
+  rbl          text,
+  smtp_code    smallint,
+  granularity  text NOT NULL,
+  events       bigint NOT NULL,
+  first_seen   timestamptz NOT NULL,
+  last_seen    timestamptz NOT NULL,
+  sample       text,
+  batch_id     bigint NOT NULL
+);
+CREATE INDEX aggregates_window_start ON sluice.aggregates (window_start);
+COMMENT ON TABLE sluice.aggregates IS
+  'rejects counted per key per window under flood instead of stored one by one; a column '
+  'outside the key is NULL; granularity: key (as configured), prefix (client_ip coarsened to '
+  'a /24 or /64 network) or class (reason_class and host only)';
+
+CREATE TABLE sluice.shed (
+  window_start timestamptz NOT NULL,
+  window_end   timestamptz NOT NULL,
+  host         text,
+  cause        text NOT NULL,
+  events       bigint NOT NULL,
+  batch_id     bigint NOT NULL
+);
+CREATE INDEX shed_window_start ON sluice.shed (window_start);
+COMMENT ON TABLE sluice.shed IS
+  'events sluiced dropped, counted per cause (queue_full, spool_full, aggregate_full, '
+  'spool_damaged, rejected); host is the machine sluiced runs on';
+
+CREATE VIEW sluice.accounting AS
+  SELECT (SELECT count(*) FROM sluice.events) AS detail_events,
+         (SELECT coalesce(sum(events), 0) FROM sluice.aggregates)::bigint AS aggregated_events,
+         (SELECT coalesce(sum(events), 0) FROM sluice.shed)::bigint AS shed_events;
+)sql",
 };
 
 }  // namespace

@@ -6,7 +6,7 @@
 namespace sluice::sink {
 
 // The schema version this build writes to and migrates up to.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // What Migrate() did.
 struct MigrationOutcome {

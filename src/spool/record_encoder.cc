@@ -4,6 +4,7 @@
 
 #include <zstd.h>
 
+#include "spool/frame_content.h"
 #include "spool/segment_format.h"
 
 namespace sluice::spool {
@@ -22,10 +23,7 @@ RecordEncoder::~RecordEncoder() = default;
 
 Result<std::string_view> RecordEncoder::Encode(const pipeline::Batch& batch) {
   frame_input_.clear();
-  PutLittleEndian(frame_input_, batch.id, 8);
-  PutLittleEndian(frame_input_, batch.rows, 4);
-  PutLittleEndian(frame_input_, batch.malformed, 4);
-  frame_input_.append(batch.copy_data);
+  AppendFrameContent(batch, frame_input_);
 
   size_t bound = ZSTD_compressBound(frame_input_.size());
   record_.resize(kRecordHeaderSize + bound);

@@ -6,8 +6,8 @@
 //   header  := magic "SLUICESG" (8 bytes) | version u32 LE (2) | id length u32 LE |
 //              instance id (id length bytes: the ledger name of the sluiced that wrote it)
 //   record  := record magic "SLRC" (4 bytes) | frame length u32 LE | zstd frame
-//   frame content (decompressed) := batch id u64 LE | rows u32 LE | malformed u32 LE |
-//                                   the batch's binary COPY stream
+//   frame content (decompressed): the batch's id, counts and COPY streams, laid out as
+//                                 spool/frame_content.h says for the segment's version
 //
 // Each zstd frame carries zstd's own content checksum (ZSTD_c_checksumFlag), which covers
 // the batch id and counts as well as the rows. A torn record at the end of the file is a
@@ -21,13 +21,13 @@
 namespace sluice::spool {
 
 inline constexpr std::string_view kSegmentMagic = "SLUICESG";
-inline constexpr uint32_t kSegmentVersion = 2;    // 1 had no instance id (length 0)
+// 1 had no instance id (length 0); 3 added batch formats, aggregates and shed rows.
+inline constexpr uint32_t kSegmentVersion = 3;
 inline constexpr size_t kSegmentHeaderSize = 16;  // before the instance id
 inline constexpr size_t kMaxInstanceIdBytes = 4096;
 
 inline constexpr std::string_view kRecordMagic = "SLRC";
 inline constexpr size_t kRecordHeaderSize = 8;
-inline constexpr size_t kFrameMetadataSize = 16;  // batch id, rows, malformed
 
 // A frame larger than this is taken as a damaged length field, not read.
 inline constexpr uint32_t kMaxFrameBytes = 256u << 20;

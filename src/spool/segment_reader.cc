@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "common/unique_fd.h"
+#include "spool/frame_content.h"
 #include "spool/segment_format.h"
 
 namespace sluice::spool {
@@ -24,7 +25,7 @@ struct Attempt {
   std::string reason;                 // why it is not a valid record
 };
 
-Attempt DecodeAt(std::string_view file, size_t pos) {
+Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
   Attempt attempt;
   std::string_view rest = file.substr(pos);
   if (rest.size() < kRecordHeaderSize) {
@@ -54,7 +55,7 @@ Attempt DecodeAt(std::string_view file, size_t pos) {
   frame = frame.substr(0, frame_size);
   unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
-      content < kFrameMetadataSize || content > kMaxFrameBytes * 4ull) {
+      content < kMinFrameContentSize || content > kMaxFrameBytes * 4ull) {
     attempt.reason = "not a sluice zstd frame";
     return attempt;
   }
@@ -64,12 +65,13 @@ Attempt DecodeAt(std::string_view file, size_t pos) {
     attempt.reason = std::string("zstd: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
     return attempt;
   }
+  auto batch = DecodeFrameContent(std::move(decoded), version);
+  if (!batch) {
+    attempt.reason = batch.error().message();
+    return attempt;
+  }
   SpooledBatch spooled;
-  spooled.batch.id = GetLittleEndian(decoded, 0, 8);
-  spooled.batch.rows = static_cast<uint32_t>(GetLittleEndian(decoded, 8, 4));
-  spooled.batch.malformed = static_cast<uint32_t>(GetLittleEndian(decoded, 12, 4));
-  decoded.erase(0, kFrameMetadataSize);  // a move within the buffer, not a second copy
-  spooled.batch.copy_data = std::move(decoded);
+  spooled.batch = std::move(*batch);
   spooled.offset = pos;
   spooled.stored_bytes = kRecordHeaderSize + frame_size;
   attempt.batch = std::move(spooled);
@@ -123,6 +125,7 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
     return Fail(ErrorCode::kCorruption, path + " has a damaged header (instance id length)");
   }
   contents.instance_id = file.substr(kSegmentHeaderSize, id_bytes);
+  contents.version = static_cast<uint32_t>(version);
 
   size_t pos = kSegmentHeaderSize + id_bytes;
   contents.valid_end = pos;
@@ -133,7 +136,7 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
     in_damage = false;
   };
   while (pos < file.size()) {
-    Attempt attempt = DecodeAt(file, pos);
+    Attempt attempt = DecodeAt(file, pos, contents.version);
     if (attempt.batch) {
       close_damage(pos);
       pos += attempt.batch->stored_bytes;
@@ -156,10 +159,11 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
   return contents;
 }
 
-Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes) {
+Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
+                                     uint32_t version) {
   auto bytes = ReadRecordBytes(fd, offset, stored_bytes);
   if (!bytes) return tl::unexpected(bytes.error());
-  Attempt attempt = DecodeAt(*bytes, 0);
+  Attempt attempt = DecodeAt(*bytes, 0, version);
   if (!attempt.batch) return Fail(ErrorCode::kCorruption, "spooled batch: " + attempt.reason);
   return std::move(attempt.batch->batch);
 }

@@ -27,6 +27,7 @@ struct Damage {
 // Everything that could be read from a segment.
 struct SegmentContents {
   std::string instance_id;            // who wrote it ("" in version 1 segments)
+  uint32_t version = 0;               // its segment format version (spool/frame_content.h)
   std::vector<SpooledBatch> batches;  // every intact record, in file order
   std::vector<Damage> damage;         // regions between or after intact records
   bool torn_tail = false;             // the file ends inside its last record (a crash mid-append)
@@ -43,7 +44,9 @@ struct SegmentContents {
 Result<SegmentContents> ReadSegment(const std::string& path);
 
 // Reads the one record at `offset` (`stored_bytes` long, as ReadSegment reported it) from the
-// open segment `fd`. kCorruption when it no longer decodes. Thread-safe (pread).
-Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes);
+// open segment `fd` of format `version`. kCorruption when it no longer decodes.
+// Thread-safe (pread).
+Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
+                                     uint32_t version);
 
 }  // namespace sluice::spool

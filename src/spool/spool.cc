@@ -159,6 +159,7 @@ Status Spool::Recover() {
     segment.path = path;
     segment.bytes = contents->valid_end;
     segment.damaged = !contents->damage.empty();
+    segment.version = contents->version;
     for (const Damage& damage : contents->damage) {
       LogError("spool: " + path + ": bytes " + std::to_string(damage.offset) + ".." +
                std::to_string(damage.offset + damage.length) + " are damaged (" + damage.reason +
@@ -170,8 +171,8 @@ Status Spool::Recover() {
     for (const SpooledBatch& spooled : contents->batches) {
       Entry entry;
       entry.id = spooled.batch.id;
-      entry.rows = spooled.batch.rows;
-      pending_rows_ += entry.rows;
+      entry.events = spooled.batch.events();
+      pending_events_ += entry.events;
       entry.on_disk = true;
       entry.disk = {id, spooled.offset, spooled.stored_bytes};
       waiting_.push_back(std::move(entry));
@@ -191,14 +192,17 @@ Status Spool::Recover() {
 }
 
 bool Spool::Add(pipeline::Batch&& batch) {
-  const size_t size = batch.copy_data.size();
+  const size_t size = batch.bytes();
   const bool wal = options_.mode == SpoolMode::kWal;
+  const bool summary = batch.rows == 0;
+  const size_t memory_cap = summary ? options_.memory_bytes : DetailCap(options_.memory_bytes);
   Entry entry;
   entry.id = batch.id;
-  entry.rows = batch.rows;
+  entry.events = batch.events();
   {
     MutexLock lock(mu_);
-    if (!wal && memory_bytes_ + size <= options_.memory_bytes) {
+    if (!summary) last_detail_bytes_ = size;
+    if (!wal && memory_bytes_ + size <= memory_cap) {
       KeepInMemory(entry, std::move(batch));
       Enqueue(std::move(entry));
       return true;
@@ -209,7 +213,8 @@ bool Spool::Add(pipeline::Batch&& batch) {
     MutexLock encoding(encode_mu_);
     auto record = encoder_.Encode(batch);
     MutexLock lock(mu_);
-    auto appended = AppendRecord(record);
+    if (!summary && record) last_detail_record_bytes_ = record->size();
+    auto appended = AppendRecord(record, summary);
     if (appended) {
       entry.on_disk = true;
       entry.disk = *appended;
@@ -220,7 +225,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
                (wal ? "; batches are kept in memory only while this lasts" : ""));
       disk_failing_ = true;
     }
-    bool memory_room = memory_bytes_ + size <= options_.memory_bytes;
+    bool memory_room = memory_bytes_ + size <= memory_cap;
     if (!entry.on_disk && !(wal && memory_room)) return false;
     // In wal mode memory caches the batch, so a writer need not read it back.
     if (memory_room) KeepInMemory(entry, std::move(batch));
@@ -230,14 +235,14 @@ bool Spool::Add(pipeline::Batch&& batch) {
 }
 
 void Spool::KeepInMemory(Entry& entry, pipeline::Batch&& batch) {
-  memory_bytes_ += batch.copy_data.size();
+  memory_bytes_ += batch.bytes();
   entry.in_memory = true;
-  entry.memory_bytes = batch.copy_data.size();
+  entry.memory_bytes = batch.bytes();
   entry.batch = std::move(batch);
 }
 
 void Spool::Enqueue(Entry&& entry) {
-  pending_rows_ += entry.rows;
+  pending_events_ += entry.events;
   waiting_.push_back(std::move(entry));
   PublishSizes();
   cv_.notify_all();
@@ -264,12 +269,14 @@ Status Spool::StartSegment() {
   return Ok();
 }
 
-Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record) {
+Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record,
+                                             bool summary) {
   if (!record) return tl::unexpected(record.error());
   if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
     SLUICE_RETURN_IF_ERROR(StartSegment());
   }
-  uint64_t room = options_.disk_bytes > disk_bytes_ ? options_.disk_bytes - disk_bytes_ : 0;
+  uint64_t cap = summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
+  uint64_t room = cap > disk_bytes_ ? cap - disk_bytes_ : 0;
   uint64_t offset = writer_->bytes();
   auto stored = writer_->AppendRecord(*record, room);
   if (!stored) return tl::unexpected(stored.error());
@@ -286,7 +293,12 @@ Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& rec
 std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
                                          size_t max_bytes) {
   std::vector<pipeline::Batch> batches;
-  std::vector<std::pair<DiskEntry, int>> to_read;
+  struct ToRead {
+    DiskEntry disk;
+    int fd;
+    uint32_t version;
+  };
+  std::vector<ToRead> to_read;
   {
     MutexLock lock(mu_);
     cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !waiting_.empty(); });
@@ -301,15 +313,16 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
       if (entry.in_memory) {
         batches.push_back(std::move(entry.batch));
       } else {
-        to_read.emplace_back(entry.disk, segments_.at(entry.disk.segment).fd.get());
+        const Segment& segment = segments_.at(entry.disk.segment);
+        to_read.push_back(ToRead{entry.disk, segment.fd.get(), segment.version});
       }
       in_flight_.emplace(entry.id, std::move(entry));
       waiting_.pop_front();
     }
   }
   // Disk reads happen outside the lock, so Add() never waits for them.
-  for (const auto& [disk, fd] : to_read) {
-    auto batch = ReadRecordAt(fd, disk.offset, disk.stored_bytes);
+  for (const auto& [disk, fd, version] : to_read) {
+    auto batch = ReadRecordAt(fd, disk.offset, disk.stored_bytes, version);
     MutexLock lock(mu_);
     if (!batch) {
       LogError("spool: " + segments_.at(disk.segment).path + ": " + batch.error().message() +
@@ -317,8 +330,8 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
       for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
         if (it->second.on_disk && it->second.disk.segment == disk.segment &&
             it->second.disk.offset == disk.offset) {
-          pending_rows_ -= it->second.rows;
-          counters_.Shed(counters_.shed_spool_damaged, it->second.rows);
+          pending_events_ -= it->second.events;
+          counters_.Shed(counters_.shed_spool_damaged, it->second.events);
           in_flight_.erase(it);
           break;
         }
@@ -344,7 +357,7 @@ void Spool::Commit(const std::vector<pipeline::Batch>& batches) {
       if (it == in_flight_.end()) continue;
       if (it->second.on_disk) ReleaseSegmentEntry(it->second.disk.segment);
       if (it->second.in_memory) memory_bytes_ -= it->second.memory_bytes;
-      pending_rows_ -= it->second.rows;
+      pending_events_ -= it->second.events;
       in_flight_.erase(it);
     }
     PublishSizes();
@@ -416,14 +429,14 @@ uint64_t Spool::SpillMemory() {
     for (Entry& entry : waiting_) {
       if (!entry.in_memory) continue;
       if (!entry.on_disk) {
-        auto appended = AppendRecord(encoder_.Encode(entry.batch));
+        auto appended = AppendRecord(encoder_.Encode(entry.batch), /*summary=*/true);
         if (appended) {
           entry.on_disk = true;
           entry.disk = *appended;
         } else {
           LogError("spool: cannot keep a batch on disk at shutdown: " + appended.error().message());
-          lost += entry.batch.rows;
-          pending_rows_ -= entry.rows;
+          lost += entry.events;
+          pending_events_ -= entry.events;
         }
       }
       memory_bytes_ -= entry.memory_bytes;
@@ -441,7 +454,7 @@ uint64_t Spool::SpillMemory() {
 void Spool::PublishSizes() {
   counters_.spool_memory_bytes.store(memory_bytes_, std::memory_order_relaxed);
   counters_.spool_disk_bytes.store(disk_bytes_, std::memory_order_relaxed);
-  counters_.spool_events.store(pending_rows_, std::memory_order_relaxed);
+  counters_.spool_events.store(pending_events_, std::memory_order_relaxed);
 }
 
 size_t Spool::memory_bytes() const {
@@ -454,9 +467,15 @@ uint64_t Spool::disk_bytes() const {
   return disk_bytes_;
 }
 
-uint64_t Spool::pending_rows() const {
+bool Spool::HasRoomForDetail() const {
   MutexLock lock(mu_);
-  return pending_rows_;
+  return disk_bytes_ + last_detail_record_bytes_ <= DetailCap(options_.disk_bytes) ||
+         memory_bytes_ + last_detail_bytes_ <= DetailCap(options_.memory_bytes);
+}
+
+uint64_t Spool::pending_events() const {
+  MutexLock lock(mu_);
+  return pending_events_;
 }
 
 size_t Spool::waiting_batches() const {

@@ -19,6 +19,7 @@
 #include "common/unique_fd.h"
 #include "pipeline/batch.h"
 #include "spool/record_encoder.h"
+#include "spool/segment_format.h"
 #include "spool/segment_writer.h"
 
 namespace sluice::spool {
@@ -61,9 +62,14 @@ class Spool {
   Spool& operator=(const Spool&) = delete;
 
   // Keeps `batch`. False, keeping nothing, when it fits neither in memory nor on disk: the
-  // caller counts its rows as shed. In wal mode a batch the disk refuses is kept in memory
-  // if there is room (logged): the database may still take it.
+  // caller counts its events as shed. In wal mode a batch the disk refuses is kept in memory
+  // if there is room (logged): the database may still take it. A batch with detail rows may
+  // fill each cap only up to DetailCap(): the rest is kept for summary batches (aggregates
+  // and shed counts), so that when details no longer fit, the counts still do.
   bool Add(pipeline::Batch&& batch) EXCLUDES(mu_, encode_mu_);
+  // Whether a batch with detail rows as large as the last one would find room now (in memory
+  // or on disk).
+  bool HasRoomForDetail() const EXCLUDES(mu_);
   // The oldest waiting batches, at most `max_batches` and `max_bytes` (but at least one);
   // waits while there are none; empty once `stop` is requested.
   std::vector<pipeline::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
@@ -84,8 +90,11 @@ class Spool {
   size_t memory_bytes() const EXCLUDES(mu_);
   uint64_t disk_bytes() const EXCLUDES(mu_);
   size_t waiting_batches() const EXCLUDES(mu_);
-  // Rows of the batches waiting or being written.
-  uint64_t pending_rows() const EXCLUDES(mu_);
+  // Events of the batches waiting or being written.
+  uint64_t pending_events() const EXCLUDES(mu_);
+
+  // The part of a cap batches with detail rows may use: all but a sixteenth.
+  static constexpr uint64_t DetailCap(uint64_t cap) { return cap - cap / 16; }
 
  private:
   struct DiskEntry {
@@ -96,8 +105,8 @@ class Spool {
   // A batch in the spool: in memory, on disk, or both.
   struct Entry {
     uint64_t id = 0;
-    uint32_t rows = 0;
-    pipeline::Batch batch;  // copy_data is empty unless in_memory (or taken by a writer)
+    uint64_t events = 0;
+    pipeline::Batch batch;  // its streams are empty unless in_memory (or taken by a writer)
     bool in_memory = false;
     size_t memory_bytes = 0;
     bool on_disk = false;
@@ -109,13 +118,16 @@ class Spool {
     uint64_t bytes = 0;        // file size
     uint64_t outstanding = 0;  // batches in it not yet committed
     bool damaged = false;      // quarantined, not deleted, once emptied
+    uint32_t version = kSegmentVersion;  // its format (older ones, from recovery)
   };
 
   Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock);
   Status Recover() EXCLUDES(mu_);
   // Appends an encoded record (or passes on the encoder's error) to the active segment,
   // starting one when needed.
-  Result<DiskEntry> AppendRecord(const Result<std::string_view>& record) REQUIRES(mu_);
+  // `summary`: the record may use the whole disk cap (see Add()).
+  Result<DiskEntry> AppendRecord(const Result<std::string_view>& record, bool summary)
+      REQUIRES(mu_);
   Status StartSegment() REQUIRES(mu_);
   void KeepInMemory(Entry& entry, pipeline::Batch&& batch) REQUIRES(mu_);
   // Queues `entry` behind the others and wakes a writer.
@@ -140,7 +152,9 @@ class Spool {
   size_t memory_bytes_ GUARDED_BY(mu_) = 0;  // of waiting and in-flight batches in memory
   std::map<uint64_t, Segment> segments_ GUARDED_BY(mu_);
   uint64_t disk_bytes_ GUARDED_BY(mu_) = 0;
-  uint64_t pending_rows_ GUARDED_BY(mu_) = 0;
+  uint64_t pending_events_ GUARDED_BY(mu_) = 0;
+  size_t last_detail_bytes_ GUARDED_BY(mu_) = 0;         // the last batch with detail rows
+  size_t last_detail_record_bytes_ GUARDED_BY(mu_) = 0;  // and its record, compressed
   std::shared_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<SegmentWriter>> unsynced_closed_ GUARDED_BY(mu_);
   bool unsynced_ GUARDED_BY(mu_) = false;  // records appended since the last sync

@@ -242,6 +242,10 @@ TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {
   EXPECT_GT(stored, 2000) << "what was held in memory during the outage must land";
   EXPECT_GT(shed, 0) << "4 MiB cannot hold this outage";
   EXPECT_EQ(SummaryValue(stopped.output, "spool_full"), shed);
+  // The database holds the whole accounting: what was shed is in sluice.shed, by cause.
+  EXPECT_EQ(pg().Query("SELECT string_agg(cause || '=' || total, ',') FROM (SELECT cause, "
+                       "sum(events) AS total FROM sluice.shed GROUP BY cause) AS c"),
+            "spool_full=" + std::to_string(shed));
 }
 
 TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {

@@ -66,6 +66,7 @@ std::map<std::string, std::string> Fields(const parse::EventRow& row) {
   text("dsn", row.dsn);
   text("reason", row.reason);
   text("rbl", row.rbl);
+  text("reason_class", row.reason_class);
   if (row.malformed) fields["malformed"] = "true";
   return fields;
 }

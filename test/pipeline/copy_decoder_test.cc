@@ -17,6 +17,7 @@ std::string TwoRows() {
   full.is_reject = true;
   full.client_ip = "2001:db8::7";
   full.smtp_code = 554;
+  full.reason_class = "rbl";
   full.raw = "reject: \"quoted\" back\\slash\ttab";
   parse::EventRow bare;
   bare.received_at_us = 1'795'878'146'000'000;
@@ -55,7 +56,7 @@ TEST(CopyDecoderTest, DecodesEveryColumnToPostgresTextForms) {
   ASSERT_TRUE(tuples);
   auto full = CopyDecoder::DecodeTuple((*tuples)[0]);
   ASSERT_TRUE(full) << full.error().message();
-  ASSERT_EQ(full->size(), 20u);
+  ASSERT_EQ(full->size(), 21u);
   EXPECT_EQ(Field(*full, "received_at"), "2026-11-28T15:02:26.123456Z");
   EXPECT_EQ(Field(*full, "logged_at"), "2026-11-28T15:02:26.000000Z");
   EXPECT_EQ(Field(*full, "host"), "mx1");
@@ -66,10 +67,28 @@ TEST(CopyDecoderTest, DecodesEveryColumnToPostgresTextForms) {
   EXPECT_EQ(Field(*full, "mta"), "<null>");
   EXPECT_EQ(Field(*full, "malformed"), "false");
   EXPECT_EQ(Field(*full, "batch_id"), "77");
+  EXPECT_EQ(Field(*full, "reason_class"), "rbl");
   auto bare = CopyDecoder::DecodeTuple((*tuples)[1]);
   ASSERT_TRUE(bare);
   EXPECT_EQ(Field(*bare, "client_ip"), "<null>");
   EXPECT_EQ(Field(*bare, "malformed"), "true");
+}
+
+TEST(CopyDecoderTest, ReadsTuplesOfBatchFormatTwoWithoutReasonClass) {
+  std::string data = TwoRows();
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples);
+  // A format-2 tuple: 20 fields, the same bytes without the last one (reason_class).
+  std::string old((*tuples)[0].substr(0, (*tuples)[0].size() - 4 - 3));
+  old[0] = 0;
+  old[1] = 20;
+  auto again = CopyDecoder::SplitTuples(CopyDecoder::Assemble({old}));
+  ASSERT_TRUE(again) << again.error().message();
+  auto fields = CopyDecoder::DecodeTuple(again->front());
+  ASSERT_TRUE(fields) << fields.error().message();
+  EXPECT_EQ(fields->size(), 20u);
+  EXPECT_EQ(Field(*fields, "batch_id"), "77");
+  EXPECT_EQ(Field(*fields, "reason_class"), "<no such column>");
 }
 
 TEST(CopyDecoderTest, JsonHasTheNonNullColumnsEscaped) {

@@ -1,5 +1,7 @@
 #include "pipeline/copy_encoder.h"
 
+#include "pipeline/batch.h"
+
 #include <gtest/gtest.h>
 
 namespace sluice::pipeline {
@@ -31,6 +33,11 @@ class Reader {
   size_t pos_ = 0;
 };
 
+TEST(CopyEncoderTest, BatchFormatTwoHasEveryColumnButReasonClass) {
+  EXPECT_EQ(EventColumnsOf(kBatchFormat), kEventColumns);
+  EXPECT_EQ(std::string(EventColumnsOf(kBatchFormatV2)) + ", reason_class", kEventColumns);
+}
+
 TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   parse::EventRow row;
   row.received_at_us = 946'684'800'000'001;  // 2000-01-01T00:00:00.000001Z
@@ -40,6 +47,7 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   row.client_ip = "192.0.2.7";
   row.smtp_code = 554;
   row.raw = "<22>raw line";
+  row.reason_class = "other";
   std::string out;
   CopyEncoder::AppendHeader(out);
   CopyEncoder::AppendRow(out, row, 77);
@@ -49,7 +57,7 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   r.Skip(11);
   EXPECT_EQ(r.Int(4), 0);  // flags
   EXPECT_EQ(r.Int(4), 0);  // extension
-  EXPECT_EQ(r.Int(2), 20);
+  EXPECT_EQ(r.Int(2), 21);
   EXPECT_EQ(r.Int(4), 8);
   EXPECT_EQ(r.Int(8), 1);                 // received_at, µs after 2000-01-01
   EXPECT_EQ(r.Field(), "<null>");         // logged_at
@@ -68,8 +76,9 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   EXPECT_EQ(r.Field(), "<22>raw line");
   EXPECT_EQ(r.Field(), std::string(1, '\0'));  // malformed = false
   EXPECT_EQ(r.Int(4), 8);
-  EXPECT_EQ(r.Int(8), 77);  // batch_id
-  EXPECT_EQ(r.Int(2), -1);  // trailer
+  EXPECT_EQ(r.Int(8), 77);          // batch_id
+  EXPECT_EQ(r.Field(), "other");    // reason_class, last: older formats are a prefix
+  EXPECT_EQ(r.Int(2), -1);          // trailer
   EXPECT_EQ(r.pos(), out.size());
 }
 

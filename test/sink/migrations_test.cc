@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/copy_encoder.h"
+#include "pipeline/summary_encoder.h"
 #include "support/pg_sandbox.h"
 
 namespace sluice::sink {
@@ -40,7 +42,26 @@ TEST(MigrationsTest, PartitionsAreCreatedAheadAndEventsHaveTheDocumentedColumns)
       "received_at:timestamp with time zone,logged_at:timestamp with time zone,host:text,"
       "program:text,pid:integer,mta:text,stage:text,is_reject:boolean,client_ip:inet,"
       "client_name:text,helo:text,sender:text,recipient:text,smtp_code:smallint,dsn:text,"
-      "reason:text,rbl:text,raw:text,malformed:boolean,batch_id:bigint");
+      "reason:text,rbl:text,raw:text,malformed:boolean,batch_id:bigint,reason_class:text");
+}
+
+// The COPY column lists the writers use are exactly the tables' columns, in order.
+TEST(MigrationsTest, SummaryTablesHaveTheColumnsTheWritersCopyInto) {
+  auto& pg = SharedPgSandbox();
+  pg.Migrate();
+  auto columns = [&](const std::string& table) {
+    return pg.Query("SELECT string_agg(attname, ', ' ORDER BY attnum) FROM pg_attribute "
+                    "WHERE attrelid = 'sluice." + table +
+                    "'::regclass AND attnum > 0 AND NOT attisdropped");
+  };
+  EXPECT_EQ(columns("events"), pipeline::kEventColumns);
+  EXPECT_EQ(columns("aggregates"), pipeline::kAggregateColumns);
+  EXPECT_EQ(columns("shed"), pipeline::kShedColumns);
+  EXPECT_EQ(pg.Query("SELECT detail_events || ' ' || aggregated_events || ' ' || shed_events "
+                     "FROM sluice.accounting"),
+            pg.Query("SELECT (SELECT count(*) FROM sluice.events) || ' ' || "
+                     "(SELECT coalesce(sum(events), 0) FROM sluice.aggregates) || ' ' || "
+                     "(SELECT coalesce(sum(events), 0) FROM sluice.shed)"));
 }
 
 TEST(MigrationsTest, PruneLedgerDeletesOnlyRowsOlderThanItsWindow) {

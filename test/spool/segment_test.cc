@@ -167,7 +167,8 @@ TEST_F(SegmentTest, ReadRecordAtReturnsTheBatchAtAnOffset) {
   auto contents = ReadSegment(path);
   ASSERT_TRUE(contents);
   int fd = ::open(path.c_str(), O_RDONLY);
-  auto batch = ReadRecordAt(fd, contents->batches[1].offset, contents->batches[1].stored_bytes);
+  auto batch = ReadRecordAt(fd, contents->batches[1].offset, contents->batches[1].stored_bytes,
+                            contents->version);
   ::close(fd);
   ASSERT_TRUE(batch) << batch.error().message();
   EXPECT_EQ(batch->id, 2u);

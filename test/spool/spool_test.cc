@@ -27,6 +27,9 @@ pipeline::Batch MakeBatch(uint64_t id, uint32_t rows = 20) {
   return batch;
 }
 
+// A cap whose detail part (Spool::DetailCap) holds exactly `bytes`.
+size_t CapForDetails(size_t bytes) { return bytes + (bytes + 14) / 15; }
+
 std::vector<std::string> Segments(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -71,7 +74,7 @@ class SpoolTest : public ::testing::Test {
 };
 
 TEST_F(SpoolTest, MemoryFirstThenDiskAndEveryBatchComesBackOnce) {
-  auto spool = Open(3 * MakeBatch(0).copy_data.size());
+  auto spool = Open(CapForDetails(3 * MakeBatch(0).copy_data.size()));
   for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
   EXPECT_LE(spool->memory_bytes(), 3 * MakeBatch(0).copy_data.size());
   EXPECT_GT(spool->disk_bytes(), 0u);
@@ -83,7 +86,7 @@ TEST_F(SpoolTest, MemoryFirstThenDiskAndEveryBatchComesBackOnce) {
 
 TEST_F(SpoolTest, WalWritesEveryBatchToDiskAndCachesWhatFitsInMemory) {
   const size_t batch_size = MakeBatch(0).copy_data.size();
-  auto spool = Open(3 * batch_size, 1 << 30, 64 << 20, SpoolMode::kWal);
+  auto spool = Open(CapForDetails(3 * batch_size), 1 << 30, 64 << 20, SpoolMode::kWal);
   for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
   EXPECT_EQ(counters_.spooled_batches.load(), 10u);
   EXPECT_EQ(spool->memory_bytes(), 3 * batch_size);
@@ -135,12 +138,40 @@ TEST_F(SpoolTest, AppendedRecordsAreSyncedWithoutBeingAsked) {
 
 TEST_F(SpoolTest, WalKeepsBatchesInMemoryWhileTheDiskRefusesThem) {
   const size_t batch_size = MakeBatch(0).copy_data.size();
-  auto spool = Open(2 * batch_size, 0, 64 << 20, SpoolMode::kWal);  // no disk at all
+  auto spool = Open(CapForDetails(2 * batch_size), 0, 64 << 20, SpoolMode::kWal);  // no disk
   EXPECT_TRUE(spool->Add(MakeBatch(1)));
   EXPECT_TRUE(spool->Add(MakeBatch(2)));
   EXPECT_FALSE(spool->Add(MakeBatch(3)));  // neither disk nor memory: the caller sheds it
   EXPECT_EQ(counters_.spooled_batches.load(), 0u);
   EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2}));
+}
+
+TEST_F(SpoolTest, SummaryBatchesStillFitWhenDetailsNoLonger) {
+  const size_t batch_size = MakeBatch(0).copy_data.size();
+  auto spool = Open(0, CapForDetails(2 * batch_size) + 4096, 64 << 20, SpoolMode::kWal);
+  uint64_t id = 1;
+  while (spool->Add(MakeBatch(id))) ++id;  // details until their part of the disk is full
+  EXPECT_FALSE(spool->HasRoomForDetail());
+  pipeline::Batch summary;  // aggregates and shed counts only: no detail rows
+  summary.id = 100;
+  summary.aggregate_data = std::string(64, 'a');
+  summary.aggregate_rows = 1;
+  summary.aggregated_events = 5000;
+  summary.shed_data = std::string(32, 's');
+  summary.shed_rows = 1;
+  EXPECT_TRUE(spool->Add(std::move(summary)));
+  EXPECT_EQ(counters_.spool_events.load(), (id - 1) * 20 + 5000);
+  std::stop_source stop;
+  std::vector<pipeline::Batch> taken;
+  while (spool->waiting_batches() > 0) {
+    for (auto& batch : spool->Take(stop.get_token(), 8, 1 << 20)) taken.push_back(std::move(batch));
+  }
+  ASSERT_EQ(taken.back().id, 100u);
+  EXPECT_EQ(taken.back().aggregate_data, std::string(64, 'a'));
+  EXPECT_EQ(taken.back().shed_data, std::string(32, 's'));
+  EXPECT_EQ(taken.back().aggregated_events, 5000u);
+  spool->Commit(taken);
+  EXPECT_TRUE(spool->HasRoomForDetail());
 }
 
 TEST_F(SpoolTest, CommittedSegmentsAreDeleted) {

@@ -20,6 +20,8 @@ DaemonHarness::DaemonHarness(const PgSandbox& pg, std::map<std::string, std::str
   tables["database"]["batch_ms"] = "50";
   tables["spool"]["dir"] = "\"" + dir_.File("spool") + "\"";
   tables["database"]["backoff_max_ms"] = "500";
+  // Tests of the detail path count rows one by one; the flood tests turn aggregation on.
+  tables["flood"]["mode"] = "\"never\"";
   for (const auto& [key, value] : overrides) {
     size_t dot = key.find('.');
     tables[key.substr(0, dot)][key.substr(dot + 1)] = value;

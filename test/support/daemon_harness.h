@@ -12,7 +12,8 @@
 namespace sluice::testing {
 
 // Runs a real sluiced process against a PgSandbox with a generated config: socket in a temp
-// dir, the sandbox's conninfo, and any `overrides` ("table.key" → TOML value text).
+// dir, the sandbox's conninfo, flood.mode "never" (every reject a detail row), and any
+// `overrides` ("table.key" → TOML value text).
 // Not thread-safe.
 class DaemonHarness {
  public:

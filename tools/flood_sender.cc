@@ -9,13 +9,17 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -44,6 +48,39 @@ constexpr std::array<std::string_view, 6> kTemplates = {
     "helo=<w{n}>",
 };
 
+// Client address number `k`: the first 131,072 in the benchmark range 198.18.0.0/15, the rest
+// in the documentation range 2001:db8::/32, 2^20 to a /64.
+void FormatAddress(std::array<char, 48>& out, uint32_t k) {
+  if (k < (1u << 17)) {
+    std::snprintf(out.data(), out.size(), "198.%u.%u.%u", 18 + (k >> 16), (k >> 8) & 255, k & 255);
+  } else {
+    k -= 1u << 17;
+    std::snprintf(out.data(), out.size(), "2001:db8:0:%x::%x:%x", k >> 20, (k >> 16) & 15,
+                  k & 0xFFFF);
+  }
+}
+
+// Draws address numbers 0..n-1 with probability proportional to 1/(k+1)^s (Zipf), by binary
+// search in the cumulative distribution. Deterministic: the same seed gives the same draws.
+class ZipfSampler {
+ public:
+  ZipfSampler(uint32_t n, double s) : cdf_(n), random_(20261128) {
+    double sum = 0;
+    for (uint32_t k = 0; k < n; ++k) cdf_[k] = sum += 1.0 / std::pow(k + 1.0, s);
+    for (double& c : cdf_) c /= sum;
+  }
+  uint32_t Next() {
+    double u = std::uniform_real_distribution<double>(0, 1)(random_);
+    auto it = std::lower_bound(cdf_.begin(), cdf_.end(), u);
+    return static_cast<uint32_t>(std::min<size_t>(static_cast<size_t>(it - cdf_.begin()),
+                                                  cdf_.size() - 1));
+  }
+
+ private:
+  std::vector<double> cdf_;
+  std::mt19937_64 random_;
+};
+
 // Appends `tmpl` to `out` with its placeholders filled in.
 void Expand(std::string& out, std::string_view tmpl, std::string_view ip, std::string_view n) {
   while (!tmpl.empty()) {
@@ -69,11 +106,18 @@ int main(int argc, char** argv) {
   uint64_t count = 1'000'000;
   double seconds = 120;
   uint32_t ips = 10'000;
+  double zipf = 0;
+  bool cycle = false;
   bool nonblocking = false;
   app.add_option("socket", socket_path, "socket to send to")->required();
   app.add_option("-n,--count", count, "datagrams to send (upper bound)");
   app.add_option("-s,--seconds", seconds, "stop after this many seconds (upper bound)");
-  app.add_option("--ips", ips, "distinct client addresses (198.18.0.0/15)");
+  app.add_option("--ips", ips,
+                 "distinct client addresses (198.18.0.0/15, then 2001:db8::/32)")
+      ->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--zipf", zipf, "draw addresses Zipf-distributed with this exponent (e.g. 1.0)")
+      ->check(CLI::Range(0.01, 10.0));
+  app.add_flag("--cycle", cycle, "each address in turn (every one distinct up to --ips)");
   app.add_flag("--nonblocking", nonblocking, "use MSG_DONTWAIT and count EAGAIN as dropped");
   CLI11_PARSE(app, argc, argv);
 
@@ -95,8 +139,10 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
   auto stop_at =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::optional<ZipfSampler> sampler;
+  if (zipf > 0) sampler.emplace(ips, zipf);
   std::string line;
-  std::array<char, 24> ip{};
+  std::array<char, 48> ip{};
   std::array<char, 32> stamp{};
   time_t stamp_second = 0;
   std::string pid = std::to_string(::getpid());
@@ -109,11 +155,16 @@ int main(int argc, char** argv) {
       std::strftime(stamp.data(), stamp.size(), "%b %e %T", &tm);
       stamp_second = now;
     }
-    // A Zipf-like skew without a table: low addresses repeat far more often.
-    uint32_t k = static_cast<uint32_t>((i * 2654435761u) % ips);
-    uint32_t host = (k * k / std::max<uint32_t>(ips, 1)) % ips;
-    std::snprintf(ip.data(), ip.size(), "198.%u.%u.%u", 18 + (host >> 16) % 2, (host >> 8) & 255,
-                  host & 255);
+    uint32_t host;
+    if (sampler) {
+      host = sampler->Next();
+    } else if (cycle) {
+      host = static_cast<uint32_t>(i % ips);
+    } else {  // a Zipf-like skew without a table: low addresses repeat far more often
+      uint32_t k = static_cast<uint32_t>((i * 2654435761u) % ips);
+      host = static_cast<uint32_t>(uint64_t{k} * k / ips % ips);
+    }
+    FormatAddress(ip, host);
     line.clear();
     line.append("<22>").append(stamp.data()).append(" postfix/smtpd[").append(pid).append("]: ");
     Expand(line, kTemplates[i % kTemplates.size()], ip.data(), std::to_string(i));

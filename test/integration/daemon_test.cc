@@ -37,7 +37,7 @@ class DaemonTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(pg().started()) << pg().start_output();
     pg().Migrate();
-    pg().Query("TRUNCATE sluice.events, sluice.batches");
+    pg().Query("TRUNCATE sluice.events, sluice.batches, sluice.aggregates, sluice.shed");
   }
   static testing::PgSandbox& pg() { return SharedPgSandbox(); }
   static long long Rows(const std::string& where = "true") {
@@ -61,15 +61,9 @@ class DaemonTest : public ::testing::Test {
     return pg().Query(
         "SELECT count(*) FROM (SELECT raw FROM sluice.events GROUP BY raw HAVING count(*) > 1) d");
   }
-  // Size of the big tests; the sanitizer runs use a smaller one (SLUICE_TEST_DATAGRAMS).
-  static long long Scale(long long normal) {
-    const char* env = std::getenv("SLUICE_TEST_DATAGRAMS");
-    return env != nullptr ? std::min(normal, std::atoll(env)) : normal;
-  }
-  // Length of the long outage; the sanitizer runs use a shorter one (SLUICE_TEST_OUTAGE_S).
+  static long long Scale(long long normal) { return testing::TestScale(normal); }
   static std::chrono::seconds Outage(std::chrono::seconds normal) {
-    const char* env = std::getenv("SLUICE_TEST_OUTAGE_S");
-    return env != nullptr ? std::min(normal, std::chrono::seconds(std::atoll(env))) : normal;
+    return testing::TestOutage(normal);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -74,6 +75,16 @@ std::string DaemonHarness::LiveCounters() {
   std::string output = process_->Output();
   size_t line = output.rfind("counters: ");
   return output.substr(line, output.find('\n', line) - line);
+}
+
+long long TestScale(long long normal) {
+  const char* env = std::getenv("SLUICE_TEST_DATAGRAMS");
+  return env != nullptr ? std::min(normal, std::atoll(env)) : normal;
+}
+
+std::chrono::seconds TestOutage(std::chrono::seconds normal) {
+  const char* env = std::getenv("SLUICE_TEST_OUTAGE_S");
+  return env != nullptr ? std::min(normal, std::chrono::seconds(std::atoll(env))) : normal;
 }
 
 long long SummaryValue(const std::string& output, const std::string& key) {

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +34,7 @@ class DaemonHarness {
   std::string LiveCounters();
 
   const std::string& socket_path() const { return socket_path_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   const std::string& config_path() const { return config_path_; }
   std::string Output() const { return process_ ? process_->Output() : ""; }
   const TempDir& dir() const { return dir_; }
@@ -41,6 +45,11 @@ class DaemonHarness {
   std::string config_path_;
   std::unique_ptr<BackgroundProcess> process_;
 };
+
+// Size of the big tests; the sanitizer runs ask for a smaller one (SLUICE_TEST_DATAGRAMS).
+long long TestScale(long long normal);
+// Length of the long outages; the sanitizer runs ask for shorter ones (SLUICE_TEST_OUTAGE_S).
+std::chrono::seconds TestOutage(std::chrono::seconds normal);
 
 // The value of `key=` in sluiced's last "stopped: ..." or "counters: ..." line, or -1.
 long long SummaryValue(const std::string& output, const std::string& key);

@@ -69,6 +69,7 @@ constexpr std::array kRules = {
     Rule{"Policy", "policy"},
     Rule{"DENYLISTED", "policy"},
     Rule{"denied", "policy"},
+    Rule{"Client host rejected", "policy"},  // Postfix check_client_access, after the above
 };
 
 }  // namespace

@@ -127,6 +127,11 @@ TEST_F(PostfixTest, ChrootedSmtpdAndPostscreenRejectsLandParsed) {
             "HANGUP after N,PREGREET 23 after N")
       << pg().Query("SELECT string_agg(raw, E'\\n') FROM sluice.events");
 
+  EXPECT_EQ(pg().Query("SELECT string_agg(host(client_ip) || '=' || reason_class, ',' "
+                       "ORDER BY client_ip, reason_class) FROM sluice.events"),
+            "127.0.0.7=relay_denied,127.0.0.8=helo,127.0.0.9=unknown_recipient,"
+            "127.0.0.66=policy,127.0.0.67=policy,127.0.0.70=pregreet,127.0.0.70=protocol");
+
   EXPECT_EQ(RunProcess({kSandbox, "stop", dir_.File("postfix")}).exit_code, 0);
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;

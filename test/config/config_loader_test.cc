@@ -161,7 +161,48 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
   EXPECT_EQ(settings->spool.disk_mb, defaults.spool.disk_mb);
   EXPECT_EQ(settings->spool.segment_mb, defaults.spool.segment_mb);
   EXPECT_EQ(settings->spool.zstd_level, defaults.spool.zstd_level);
+  EXPECT_EQ(settings->flood.mode, defaults.flood.mode);
+  EXPECT_EQ(settings->flood.enter_rate, defaults.flood.enter_rate);
+  EXPECT_EQ(settings->flood.leave_rate, defaults.flood.leave_rate);
+  EXPECT_EQ(settings->flood.rate_window_ms, defaults.flood.rate_window_ms);
+  EXPECT_EQ(settings->flood.enter_backlog, defaults.flood.enter_backlog);
+  EXPECT_EQ(settings->flood.leave_backlog, defaults.flood.leave_backlog);
+  EXPECT_EQ(settings->flood.leave_after_ms, defaults.flood.leave_after_ms);
+  EXPECT_EQ(settings->flood.window_ms, defaults.flood.window_ms);
+  EXPECT_EQ(settings->flood.detail_sample, defaults.flood.detail_sample);
+  EXPECT_EQ(settings->flood.max_keys, defaults.flood.max_keys);
+  EXPECT_EQ(settings->flood.key, defaults.flood.key);
   EXPECT_EQ(settings->log.level, defaults.log.level);
+}
+
+TEST(ConfigLoaderTest, FloodKeysAndThresholdsAreChecked) {
+  auto bad_key = ParseConfig(
+      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"client_ip\", \"raw\"]\n",
+      "/etc/sluice.toml");
+  ASSERT_FALSE(bad_key);
+  EXPECT_EQ(bad_key.error().message(),
+            "/etc/sluice.toml:4: key 'flood.key': expected a non-empty array of distinct names "
+            "out of \"host\", \"mta\", \"stage\", \"client_ip\", \"reason_class\", "
+            "\"rbl\", \"smtp_code\"");
+  auto twice = ParseConfig(
+      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"host\", \"host\"]\n", "f.toml");
+  EXPECT_FALSE(twice);
+  auto inverted = ParseConfig(
+      "[database]\nconninfo = \"\"\n[flood]\nenter_rate = 100\nleave_rate = 200\n",
+      "f.toml");
+  ASSERT_FALSE(inverted);
+  EXPECT_EQ(inverted.error().message(),
+            "f.toml:5: key 'flood.leave_rate': must not be above enter_rate");
+  auto mode = ParseConfig("[database]\nconninfo = \"\"\n[flood]\nmode = \"sometimes\"\n",
+                          "f.toml");
+  ASSERT_FALSE(mode);
+  EXPECT_EQ(mode.error().message(), "f.toml:4: key 'flood.mode': expected one of \"auto\", "
+                                    "\"always\", \"never\"");
+  auto good = ParseConfig(
+      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"reason_class\", \"smtp_code\"]\n",
+      "f.toml");
+  ASSERT_TRUE(good) << good.error().message();
+  EXPECT_EQ(good->flood.key, (std::vector<std::string>{"reason_class", "smtp_code"}));
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
   for (SegmentFile& file : files) {
     auto contents = spool::ReadSegment(file.path.string());
     if (!contents) continue;  // reported in the second pass
-    for (const auto& spooled : contents->batches) file.rows += spooled.batch.rows;
+    for (const auto& spooled : contents->batches) file.rows += spooled.batch.events();
     total_rows += file.rows;
   }
 
@@ -102,9 +102,9 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
       std::vector<pipeline::Batch> group;
       size_t bytes = 0;
       while (next < contents->batches.size() && group.size() < sink::kMaxBatchesPerTransaction &&
-             (group.empty() || bytes + contents->batches[next].batch.copy_data.size() <=
+             (group.empty() || bytes + contents->batches[next].batch.bytes() <=
                                    sink::kMaxBytesPerTransaction)) {
-        bytes += contents->batches[next].batch.copy_data.size();
+        bytes += contents->batches[next].batch.bytes();
         group.push_back(std::move(contents->batches[next++].batch));
       }
       Status written = UploadBatches(settings, "sluice replay", writer, instance, group, counters);
@@ -115,7 +115,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
                   << " rows; run it again to go on (committed batches are skipped)\n";
         return 1;
       }
-      for (const auto& batch : group) rows_done += batch.rows, raw_done += batch.copy_data.size();
+      for (const auto& batch : group) rows_done += batch.events(), raw_done += batch.bytes();
       batches_seen += group.size();
       progress.Update(rows_done, raw_done);
     }

@@ -44,7 +44,7 @@ int RunSpoolList(const config::Settings& settings) {
   if (!listed) return 1;
   const std::vector<fs::path>& files = *listed;
   std::error_code ec;
-  std::printf("%-40s %8s %10s %12s %12s %6s %-27s %-27s %s\n", "segment", "batches", "rows",
+  std::printf("%-40s %8s %10s %12s %12s %6s %-27s %-27s %s\n", "segment", "batches", "events",
               "disk bytes", "raw bytes", "ratio", "oldest event (UTC)", "newest event (UTC)",
               "state");
   uint64_t total_batches = 0, total_rows = 0, total_disk = 0, total_raw = 0;
@@ -55,8 +55,8 @@ int RunSpoolList(const config::Settings& settings) {
     std::string oldest = "-", newest = "-";
     if (contents) {
       for (const auto& spooled : contents->batches) {
-        rows += spooled.batch.rows;
-        raw += spooled.batch.copy_data.size();
+        rows += spooled.batch.events();  // detail rows and aggregated events
+        raw += spooled.batch.bytes();
         auto [first, last] = FirstAndLastEvent(spooled.batch);
         if (!first.empty() && (oldest == "-" || first < oldest)) oldest = first;
         if (!last.empty() && (newest == "-" || last > newest)) newest = last;
@@ -75,7 +75,7 @@ int RunSpoolList(const config::Settings& settings) {
     total_raw += raw;
   }
   std::printf(
-      "%zu segments, %llu batches, %llu rows, %llu bytes on disk (%.1fx)\n", files.size(),
+      "%zu segments, %llu batches, %llu events, %llu bytes on disk (%.1fx)\n", files.size(),
       static_cast<unsigned long long>(total_batches), static_cast<unsigned long long>(total_rows),
       static_cast<unsigned long long>(total_disk),
       total_disk > 0 ? static_cast<double>(total_raw) / static_cast<double>(total_disk) : 0.0);
@@ -135,7 +135,15 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
       damaged = true;
     }
     for (const spool::SpooledBatch& spooled : contents->batches) {
-      auto tuples = pipeline::CopyDecoder::SplitTuples(spooled.batch.copy_data);
+      const pipeline::Batch& batch = spooled.batch;
+      if (batch.aggregate_rows + batch.shed_rows > 0) {
+        std::cerr << "sluice spool cat: " << path.string() << ": batch " << batch.id << " also holds "
+                  << batch.aggregate_rows << " aggregate rows (" << batch.aggregated_events
+                  << " events) and " << batch.shed_rows << " shed rows (" << batch.shed_events
+                  << " events), not printed\n";
+      }
+      if (batch.copy_data.empty()) continue;  // a summary batch: no detail rows
+      auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
       if (!tuples) {
         std::cerr << "sluice spool cat: " << path.string() << ": batch " << spooled.batch.id << ": "
                   << tuples.error().message() << "\n";

@@ -3,6 +3,7 @@
 // read" (AddressSanitizer, UndefinedBehaviorSanitizer), it checks what PostgreSQL relies on:
 // every text field is valid UTF-8 without NUL, and the encoded row decodes back to the same
 // raw line. Seeds: the `line:` values of test/parse/corpus/*.txt (see test/CMakeLists.txt).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "parse/raw_text.h"
+#include "parse/reason_class.h"
 #include "pipeline/copy_decoder.h"
 #include "pipeline/copy_encoder.h"
 #include "pipeline/event_builder.h"
@@ -40,6 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  row.reason, row.rbl}) {
     Require(parse::IsStorableText(field), "a parsed field is not storable text");
   }
+  Require(row.reason_class.empty() == (row.is_reject != true),
+          "a reject without a class, or a class without a reject");
+  Require(row.reason_class.empty() ||
+              std::find(std::begin(parse::kReasonClasses), std::end(parse::kReasonClasses),
+                        row.reason_class) != std::end(parse::kReasonClasses),
+          "a class outside the documented set");
 
   std::string copy;
   pipeline::CopyEncoder::AppendHeader(copy);

@@ -68,7 +68,7 @@ TEST_F(SpoolCliTest, ListShowsBatchesRowsAndRatio) {
   ProcessResult r = Run("ls");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("seg-00000000000000000001.sgz"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("1 segments, 3 batches, 30 rows"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 segments, 3 batches, 30 events"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("2026-11-28T15:02:26.001000Z 2026-11-28T15:02:26.003009Z"),
             std::string::npos)
       << r.output;  // oldest and newest event

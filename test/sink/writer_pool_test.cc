@@ -8,6 +8,8 @@
 
 #include "pipeline/batcher.h"
 #include "pipeline/copy_decoder.h"
+#include "pipeline/copy_fields.h"
+#include "pipeline/summary_encoder.h"
 #include "sink/batch_writer.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
@@ -87,6 +89,84 @@ TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
       "2026-11-28 12:00:00+00 postfix/smtpd 7 2001:db8::7");
   EXPECT_EQ(pg().Query("SELECT count(DISTINCT batch_id) FROM sluice.events WHERE raw = 'land'"),
             "10");
+}
+
+// A batch spooled by sluice 0.3 (batch format 2: no reason_class column) still loads.
+TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
+  pipeline::Batch batch = MakeBatch(301, 3, "format2");
+  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  ASSERT_TRUE(tuples);
+  std::vector<std::string> old;
+  for (std::string_view tuple : *tuples) {
+    std::string cut(tuple.substr(0, tuple.size() - 4));  // without reason_class (NULL: -1)
+    cut[1] = 20;
+    old.push_back(std::move(cut));
+  }
+  batch.copy_data = pipeline::CopyDecoder::Assemble({old.begin(), old.end()});
+  batch.format = pipeline::kBatchFormatV2;
+  auto spool = MakeSpool();
+  WriterPool pool(Options(1), *spool, counters_);
+  ASSERT_TRUE(pool.Submit(std::move(batch)));
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  pool.Stop();
+  EXPECT_EQ(Count("format2"), "3");
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM sluice.events WHERE raw = 'format2' AND "
+                       "reason_class IS NULL AND pid IS NOT NULL"),
+            "3");
+}
+
+// A summary batch: aggregate and shed rows, no detail rows, committed with its ledger row.
+TEST_F(WriterPoolTest, ASummaryBatchLandsItsAggregateAndShedRowsOnce) {
+  pipeline::Batch batch;
+  batch.id = 401;
+  pipeline::AggregateRow aggregate;
+  aggregate.window_start_us = 1'795'867'200'000'000;
+  aggregate.window_end_us = 1'795'867'210'000'000;
+  aggregate.host = "mx1";
+  aggregate.client_ip = "198.18.3.0/24";
+  aggregate.reason_class = "rbl";
+  aggregate.rbl = "zen.spamhaus.org";
+  aggregate.granularity = "prefix";
+  aggregate.events = 12345;
+  aggregate.first_seen_us = aggregate.window_start_us + 1;
+  aggregate.last_seen_us = aggregate.window_end_us - 1;
+  aggregate.sample = "<22>Nov 28 12:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: ...";
+  pipeline::copy::PutHeader(batch.aggregate_data);
+  pipeline::SummaryEncoder::AppendAggregate(batch.aggregate_data, aggregate, 401);
+  pipeline::copy::PutTrailer(batch.aggregate_data);
+  batch.aggregate_rows = 1;
+  batch.aggregated_events = 12345;
+  pipeline::ShedRow shed;
+  shed.window_start_us = aggregate.window_start_us;
+  shed.window_end_us = aggregate.window_end_us;
+  shed.host = "sluice-host";
+  shed.cause = "queue_full";
+  shed.events = 17;
+  pipeline::copy::PutHeader(batch.shed_data);
+  pipeline::SummaryEncoder::AppendShed(batch.shed_data, shed, 401);
+  pipeline::copy::PutTrailer(batch.shed_data);
+  batch.shed_rows = 1;
+  batch.shed_events = 17;
+  auto spool = MakeSpool();
+  WriterPool pool(Options(1), *spool, counters_);
+  pipeline::Batch again = batch;
+  ASSERT_TRUE(pool.Submit(std::move(batch)));
+  ASSERT_TRUE(pool.Submit(std::move(again)));  // a retry: the ledger skips it
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  pool.Stop();
+  EXPECT_EQ(pg().Query("SELECT host || ' ' || client_ip || ' ' || reason_class || ' ' || rbl || "
+                       "' ' || granularity || ' ' || events || ' ' || (mta IS NULL) || ' ' || "
+                       "(last_seen - first_seen) FROM sluice.aggregates WHERE batch_id = 401"),
+            "mx1 198.18.3.0/24 rbl zen.spamhaus.org prefix 12345 true 00:00:09.999998");
+  EXPECT_EQ(pg().Query("SELECT host || ' ' || cause || ' ' || events FROM sluice.shed "
+                       "WHERE batch_id = 401"),
+            "sluice-host queue_full 17");
+  EXPECT_EQ(pg().Query("SELECT rows || ' ' || events FROM sluice.batches WHERE batch_id = 401"),
+            "2 12345");
+  EXPECT_EQ(counters_.aggregated.load(), 12345u);
+  EXPECT_EQ(counters_.aggregate_rows.load(), 1u);
+  EXPECT_EQ(counters_.shed_rows.load(), 1u);
+  EXPECT_EQ(counters_.batches_skipped.load(), 1u);
 }
 
 TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {

@@ -127,10 +127,7 @@ bool Aggregator::Add(const parse::EventRow& row) {
   std::array<std::string_view, kFieldCount> fields = {
       row.host, row.mta, row.stage, row.client_ip, row.reason_class, row.rbl, code_text};
   if (granularity_ != Granularity::kKey && keyed_by_client_) {
-    Mark(seen_clients_, row.client_ip);
-    NetworkOf(row.client_ip, prefix_);
-    Mark(seen_prefixes_, prefix_);
-    fields[Index(KeyField::kClientIp)] = prefix_;
+    fields[Index(KeyField::kClientIp)] = CountNetworkOf(row.client_ip);
   }
   while (true) {
     BuildKey(fields, granularity_, key_);
@@ -154,14 +151,18 @@ bool Aggregator::Add(const parse::EventRow& row) {
     bool was_fine = granularity_ == Granularity::kKey;
     Coarsen();
     if (was_fine && keyed_by_client_) {
-      Mark(seen_clients_, row.client_ip);
-      NetworkOf(row.client_ip, prefix_);
-      Mark(seen_prefixes_, prefix_);
-      fields[Index(KeyField::kClientIp)] = prefix_;
+      fields[Index(KeyField::kClientIp)] = CountNetworkOf(row.client_ip);
     }
   }
   ++events_;
   return true;
+}
+
+std::string_view Aggregator::CountNetworkOf(std::string_view client) {
+  Mark(seen_clients_, client);
+  NetworkOf(client, prefix_);
+  Mark(seen_prefixes_, prefix_);
+  return prefix_;
 }
 
 void Aggregator::Merge(Map& into, std::string&& key, Entry&& entry) const {
@@ -179,14 +180,11 @@ void Aggregator::Coarsen() {
                          ? Granularity::kPrefix
                          : Granularity::kClass;
   Map coarser;
-  std::string network;
   std::string key;
   for (auto& [old_key, entry] : entries_) {
     std::array<std::string_view, kFieldCount> fields = Fields(old_key);
     if (granularity_ == Granularity::kKey && keyed_by_client_) {
-      Mark(seen_clients_, fields[Index(KeyField::kClientIp)]);
-      NetworkOf(fields[Index(KeyField::kClientIp)], network);
-      Mark(seen_prefixes_, network);
+      std::string_view network = CountNetworkOf(fields[Index(KeyField::kClientIp)]);
       if (next == Granularity::kPrefix) fields[Index(KeyField::kClientIp)] = network;
     }
     BuildKey(fields, next, key);

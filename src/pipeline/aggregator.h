@@ -72,6 +72,9 @@ class Aggregator {
   // Writes the key of `fields` (one value per KeyField, indexed by it) at `granularity`.
   void BuildKey(const std::array<std::string_view, 7>& fields, Granularity granularity,
                 std::string& out) const;
+  // The network of `client` (in prefix_, valid until the next call); marks both for the next
+  // window's estimate.
+  std::string_view CountNetworkOf(std::string_view client);
   // Re-keys every entry one step coarser, merging those that fall together.
   void Coarsen();
   void Merge(Map& into, std::string&& key, Entry&& entry) const;

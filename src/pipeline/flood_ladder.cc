@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/logging.h"
 #include "pipeline/copy_fields.h"
 #include "pipeline/summary_encoder.h"
@@ -44,7 +45,10 @@ FloodLadder::FloodLadder(Options options, Counters& counters, std::function<uint
       room_for_detail_(std::move(room_for_detail)),
       detector_(options_.detector),
       aggregator_(options_.aggregate),
-      shed_(counters) {
+      shed_(counters),
+      window_start_us_(WallMicros()),
+      window_end_us_(WindowEnd(window_start_us_, options_.window)),
+      shed_since_us_(window_start_us_) {
   PublishStep();
 }
 
@@ -76,10 +80,6 @@ void FloodLadder::DetailRefused() {
 }
 
 void FloodLadder::Tick(Clock::time_point now, int64_t wall_us) {
-  if (window_end_us_ == 0) {
-    window_start_us_ = shed_since_us_ = wall_us;
-    window_end_us_ = WindowEnd(wall_us, options_.window);
-  }
   if (now - last_sample_ < kSampleInterval) return;
   last_sample_ = now;
   bool was_flood = detector_.in_flood();

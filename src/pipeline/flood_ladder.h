@@ -79,9 +79,9 @@ class FloodLadder {
   Aggregator aggregator_;
   ShedReporter shed_;
 
-  int64_t window_start_us_ = 0;
-  int64_t window_end_us_ = 0;
-  int64_t shed_since_us_ = 0;
+  int64_t window_start_us_;  // the open window, wall clock
+  int64_t window_end_us_;
+  int64_t shed_since_us_;  // the end of the last shed report
   uint32_t since_sample_ = 0;
   bool details_blocked_ = false;
   bool count_only_ = false;

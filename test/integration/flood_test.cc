@@ -151,16 +151,19 @@ TEST_F(FloodTest, SpoolFullDuringAnOutageDropsDetailsFirstAndTheAccountingStillA
   DaemonHarness daemon(pg(), {{"flood.mode", "\"always\""},
                               {"flood.detail_sample", "5"},
                               {"flood.window_ms", "2000"},
-                              {"spool.memory_mb", "2"},
-                              {"spool.disk_mb", "2"},
+                              {"spool.memory_mb", "1"},
+                              {"spool.disk_mb", "1"},
                               {"database.batch_rows", "1000"}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   ASSERT_TRUE(pg().Stop());
+  // Until the spool refuses details (however fast this machine sends), then as much again.
   long long sent = 0;
-  auto until = std::chrono::steady_clock::now() + testing::TestOutage(std::chrono::seconds(6));
-  while (std::chrono::steady_clock::now() < until) {
-    sent += Flood(daemon, {"-n", "50000", "--ips", "200"});
-  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  do {
+    sent += Flood(daemon, {"-n", "50000", "--ips", "50"});
+  } while (SummaryValue(daemon.LiveCounters(), "spool_full") <= 0 &&
+           std::chrono::steady_clock::now() < deadline);
+  sent += Flood(daemon, {"-n", std::to_string(sent), "--ips", "50"});
   // Let the last window close into the spool, then bring the database back.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   std::string during = daemon.LiveCounters();

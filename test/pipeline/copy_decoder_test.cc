@@ -82,7 +82,8 @@ TEST(CopyDecoderTest, ReadsTuplesOfBatchFormatTwoWithoutReasonClass) {
   std::string old((*tuples)[0].substr(0, (*tuples)[0].size() - 4 - 3));
   old[0] = 0;
   old[1] = 20;
-  auto again = CopyDecoder::SplitTuples(CopyDecoder::Assemble({old}));
+  std::string stream = CopyDecoder::Assemble({old});
+  auto again = CopyDecoder::SplitTuples(stream);
   ASSERT_TRUE(again) << again.error().message();
   auto fields = CopyDecoder::DecodeTuple(again->front());
   ASSERT_TRUE(fields) << fields.error().message();

@@ -96,6 +96,40 @@ TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
   EXPECT_EQ(counters_.shed.load(), 3u);
 }
 
+// The ladder on the pipeline thread: with flood.mode "always", rejects become 1 detail row in
+// 10 and aggregates for the rest, non-rejects stay detail rows, and the summary batches go
+// through the same submit; every event is in one place.
+TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
+  Pipeline::Options options = Options(100, std::chrono::milliseconds(20), 1);
+  options.flood.detector.mode = FloodMode::kAlways;
+  options.flood.detail_sample = 10;
+  options.flood.window = std::chrono::milliseconds(100);
+  Pipeline pipeline(queue_, counters_, options, Collect(true));
+  for (int block = 0; block < 20; ++block) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < 50; ++i) {
+      lines.push_back("<22>Nov 28 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from "
+                      "unknown[198.18.0." + std::to_string(i % 7) + "]: 554 5.7.1 Service "
+                      "unavailable; Client host [x] blocked using zen.spamhaus.org; from=<a> "
+                      "to=<b> proto=ESMTP helo=<c>");
+    }
+    lines.push_back("<22>Nov 28 10:00:00 mx1 kernel: not a reject");
+    Publish(lines);
+  }
+  pipeline.Stop();
+  MutexLock lock(mu_);
+  uint64_t rows = 0, aggregated = 0, aggregate_rows = 0;
+  for (const Batch& batch : batches_) {
+    rows += batch.rows;
+    aggregated += batch.aggregated_events;
+    aggregate_rows += batch.aggregate_rows;
+  }
+  EXPECT_EQ(rows + aggregated, 20u * 51u);
+  EXPECT_EQ(rows, 20u * 5u + 20u);  // the sampled rejects and the 20 other lines
+  EXPECT_GE(aggregate_rows, 7u);    // 7 addresses, in one or more windows
+  EXPECT_LE(aggregate_rows, 7u * 20u);
+}
+
 TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
   Pipeline pipeline(queue_, counters_, Options(100, std::chrono::hours(1), 1), Collect(true));
   Publish({std::string("bin\0ary", 7), "\xff\xfe", "fine", ""});

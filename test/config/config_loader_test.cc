@@ -1,6 +1,7 @@
 #include "config/config_loader.h"
 
 #include <gtest/gtest.h>
+#include "support/paths.h"
 
 namespace sluice::config {
 namespace {
@@ -133,7 +134,7 @@ TEST(ConfigLoaderTest, MissingFileIsAClearError) {
 }
 
 TEST(ConfigLoaderTest, ShippedConfigLoads) {
-  auto settings = LoadConfig(SLUICE_SOURCE_DIR "/conf/sluice.toml");
+  auto settings = LoadConfig(std::string(SLUICE_SOURCE_DIR) + "/conf/sluice.toml");
   ASSERT_TRUE(settings) << settings.error().message();
   // The shipped file documents the defaults: loading it must change nothing but conninfo.
   Settings defaults;

@@ -5,6 +5,7 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {

@@ -1,4 +1,4 @@
-// sluiced end to end: real socket, real clients (logger, Python's SysLogHandler, sluice-flood),
+// sluiced end to end: real socket, real clients (logger, Python's SysLogHandler, sluice-attack),
 // real PostgreSQL.
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,6 +20,7 @@
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {
@@ -176,7 +177,7 @@ TEST_F(DaemonTest, MillionLoggerDatagramsBecomeAMillionRowsThroughTheConfiguredW
 long long FloodThroughAnOutage(testing::PgSandbox& pg, const DaemonHarness& daemon,
                                std::chrono::seconds outage, int per_burst) {
   auto flood = [&](int n) {
-    return RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", std::to_string(n)}).exit_code;
+    return RunProcess({SLUICE_ATTACK, daemon.socket_path(), "-n", std::to_string(n)}).exit_code;
   };
   EXPECT_EQ(flood(2000), 0);
   EXPECT_TRUE(WaitUntil([&] { return pg.Query("SELECT count(*) FROM sluice.events") == "2000"; },
@@ -207,14 +208,15 @@ TEST_F(DaemonTest, DatabaseDownForThirtySecondsThenEveryDatagramLandsExactlyOnce
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
   EXPECT_GT(SummaryValue(stopped.output, "spooled"), 0);
   EXPECT_EQ(Rows(), sent);
-  // Every line sluice-flood sends is unique (its pid and a sequence number): one row each.
+  // Every line sluice-attack sends is unique (its pid and a sequence number): one row each.
   EXPECT_EQ(pg().Query("SELECT count(DISTINCT raw) FROM sluice.events"), std::to_string(sent));
   EXPECT_EQ(Rows("program = 'postfix/smtpd' AND raw LIKE '<22>%' AND NOT malformed"), sent);
-  // sluice-flood sends Postfix RCPT and EHLO rejects: parsed, the client from its slot.
-  EXPECT_EQ(
-      Rows("mta = 'postfix' AND is_reject AND stage IN ('rcpt', 'helo') AND smtp_code >= 450 AND "
-           "raw LIKE '%[' || host(client_ip) || ']:%'"),
-      sent);
+  // sluice-attack sends Postfix RCPT and EHLO rejects and postscreen's PREGREET: parsed, the
+  // client from its slot.
+  EXPECT_EQ(Rows("mta = 'postfix' AND is_reject AND ((stage IN ('rcpt', 'helo') AND "
+                 "smtp_code >= 450) OR stage = 'postscreen') AND "
+                 "raw LIKE '%[' || host(client_ip) || ']:%'"),
+            sent);
 }
 
 TEST_F(DaemonTest, DatabaseDownWithNoRoomLeftShedsTheRestAndCountsIt) {
@@ -248,7 +250,7 @@ TEST_F(DaemonTest, StoppedWhileTheDatabaseIsDownTheSpoolLandsAfterARestart) {
   DaemonHarness first(pg(), config);
   ASSERT_TRUE(first.Start()) << first.Output();
   ASSERT_TRUE(pg().Stop());
-  ASSERT_EQ(RunProcess({SLUICE_FLOOD, first.socket_path(), "-n", "20000"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({SLUICE_ATTACK, first.socket_path(), "-n", "20000"}).exit_code, 0);
   ProcessResult stopped = first.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   EXPECT_EQ(SummaryValue(stopped.output, "received"), 20000);
@@ -281,7 +283,7 @@ TEST_F(DaemonTest, ReplayLoadsAStoppedDaemonsSpoolOnceAndRefusesALiveOne) {
       << refused.output;
 
   ASSERT_TRUE(pg().Stop());
-  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "20000"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({SLUICE_ATTACK, daemon.socket_path(), "-n", "20000"}).exit_code, 0);
   ProcessResult stopped = daemon.Stop();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0) << stopped.output;
@@ -326,7 +328,7 @@ TEST_F(DaemonTest, KilledTenTimesMidStreamNeverWritesARowTwice) {
   for (int round = 0; round < 10; ++round) {
     ASSERT_TRUE(daemon.Start()) << daemon.Output();
     // 30,000 datagrams take 0.1-0.5 s to send here: most kills land mid-stream.
-    testing::BackgroundProcess flood({SLUICE_FLOOD, daemon.socket_path(), "-n", "30000"},
+    testing::BackgroundProcess flood({SLUICE_ATTACK, daemon.socket_path(), "-n", "30000"},
                                      daemon.dir().File("flood.json"));
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
     daemon.Kill();
@@ -359,7 +361,7 @@ long long RowsAfterAKillOnceSpooled(testing::PgSandbox& pg, const std::string& m
                             {"database.batch_rows", "1000"}});
   EXPECT_TRUE(daemon.Start()) << daemon.Output();
   EXPECT_TRUE(pg.Stop());
-  EXPECT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "20000"}).exit_code, 0);
+  EXPECT_EQ(RunProcess({SLUICE_ATTACK, daemon.socket_path(), "-n", "20000"}).exit_code, 0);
   // Every event batched and in the spool (on disk in wal mode), however slow the pipeline is.
   EXPECT_TRUE(
       WaitUntil([&] { return SummaryValue(daemon.LiveCounters(), "spool_events") == 20000; },
@@ -438,7 +440,7 @@ TEST_F(DaemonTest, ForwardsEveryDatagramUnchangedToAnotherSocket) {
 TEST_F(DaemonTest, SigtermFlushesWhatIsInMemory) {
   DaemonHarness daemon(pg(), {{"database.batch_ms", "600000"}, {"database.batch_rows", "1000000"}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "3000"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({SLUICE_ATTACK, daemon.socket_path(), "-n", "3000"}).exit_code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(Rows(), 0);  // still in the open batch
   ProcessResult stopped = daemon.Stop();
@@ -478,7 +480,7 @@ TEST_F(DaemonTest, StartsWhileTheDatabaseIsDownAndCatchesUp) {
   ASSERT_TRUE(pg().Stop());
   DaemonHarness daemon(pg());
   bool started = daemon.Start();
-  ASSERT_EQ(RunProcess({SLUICE_FLOOD, daemon.socket_path(), "-n", "1000"}).exit_code, 0);
+  ASSERT_EQ(RunProcess({SLUICE_ATTACK, daemon.socket_path(), "-n", "1000"}).exit_code, 0);
   ASSERT_TRUE(pg().Start());
   ASSERT_TRUE(started) << daemon.Output();
   EXPECT_TRUE(WaitUntil([&] { return Rows() == 1000; }, std::chrono::seconds(60)));

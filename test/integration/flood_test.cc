@@ -1,4 +1,4 @@
-// The degradation ladder end to end: sluiced under floods of rejects from sluice-flood, with
+// The degradation ladder end to end: sluiced under floods of rejects from sluice-attack, with
 // and without the database, checked against the accounting the database itself holds:
 // count(sluice.events) + sum(sluice.aggregates.events) + sum(sluice.shed.events) = sent.
 #include <chrono>
@@ -13,6 +13,7 @@
 #include "support/daemon_harness.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {
@@ -51,9 +52,9 @@ class FloodTest : public ::testing::Test {
            pg().Query("SELECT string_agg(cause || '=' || n, ' ') FROM (SELECT cause, "
                       "sum(events) AS n FROM sluice.shed GROUP BY 1) s");
   }
-  // Runs sluice-flood with `args`; returns how many it sent.
+  // Runs sluice-attack with `args`; returns how many it sent.
   static long long Flood(const DaemonHarness& daemon, std::vector<std::string> args) {
-    args.insert(args.begin(), {SLUICE_FLOOD, daemon.socket_path()});
+    args.insert(args.begin(), {SLUICE_ATTACK, daemon.socket_path()});
     ProcessResult flood = RunProcess(args, std::chrono::seconds(240));
     EXPECT_EQ(flood.exit_code, 0) << flood.output;
     size_t at = flood.output.find("\"sent\": ");

@@ -9,6 +9,7 @@
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {

@@ -14,6 +14,7 @@
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {
@@ -24,7 +25,7 @@ using testing::RunProcess;
 using testing::SummaryValue;
 using testing::WaitUntil;
 
-const std::string kSandbox = SLUICE_SOURCE_DIR "/test/integration/postfix-sandbox";
+const std::string kSandbox = std::string(SLUICE_SOURCE_DIR) + "/test/integration/postfix-sandbox";
 
 // A free TCP port on 127.0.0.1 whose successor is free too (postscreen listens there).
 int FreePortPair() {

@@ -10,6 +10,7 @@
 #include "spool/segment_writer.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/paths.h"
 
 namespace sluice {
 namespace {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/event_builder.h"
+#include "support/paths.h"
 
 namespace sluice::pipeline {
 namespace {

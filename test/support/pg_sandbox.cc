@@ -8,6 +8,7 @@
 
 #include "sink/migrations.h"
 #include "support/process.h"
+#include "support/paths.h"
 
 namespace sluice::testing {
 

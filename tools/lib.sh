@@ -1,4 +1,4 @@
-# Shell helpers shared by tools/demo and the bench/ scripts: a work directory with a
+# Shell helpers shared by the bench/ scripts: a work directory with a
 # throwaway PostgreSQL, sluiced started and stopped in the background, and small queries.
 # Source it from the repository root after `set -euo pipefail`.
 
@@ -38,12 +38,6 @@ stop_daemon() {
 now() { date +%s.%N; }
 # Rows committed, from the ledger: polling count(*) on events would itself load the server.
 committed() { psql -XtAc "SELECT coalesce(sum(rows), 0) FROM sluice.batches"; }
-# Events the database accounts for: brought in by committed batches (detail rows and
-# aggregated events, from the ledger) plus those recorded as shed.
-accounted() {
-  psql -XtAc "SELECT coalesce((SELECT sum(events) FROM sluice.batches), 0) + \
-    coalesce((SELECT sum(events) FROM sluice.shed), 0)"
-}
 # Field $2 of the JSON object in file $1.
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 # Value of key $1 in the last counters line of $work/sluiced.log.

@@ -90,8 +90,8 @@ Aggregator::Aggregator(Options options)
     : options_(std::move(options)),
       keyed_by_client_(std::find(options_.key.begin(), options_.key.end(),
                                  KeyField::kClientIp) != options_.key.end()),
-      seen_clients_(kBitmapWords),
-      seen_prefixes_(kBitmapWords) {}
+      seen_keys_(kBitmapWords),
+      seen_prefix_keys_(kBitmapWords) {}
 
 void Aggregator::BuildKey(const std::array<std::string_view, 7>& fields, Granularity granularity,
                           std::string& out) const {
@@ -127,7 +127,7 @@ bool Aggregator::Add(const parse::EventRow& row) {
   std::array<std::string_view, kFieldCount> fields = {
       row.host, row.mta, row.stage, row.client_ip, row.reason_class, row.rbl, code_text};
   if (granularity_ != Granularity::kKey && keyed_by_client_) {
-    fields[Index(KeyField::kClientIp)] = CountNetworkOf(row.client_ip);
+    CountFinerKeys(fields);
   }
   while (true) {
     BuildKey(fields, granularity_, key_);
@@ -150,19 +150,19 @@ bool Aggregator::Add(const parse::EventRow& row) {
     if (granularity_ == Granularity::kClass) return false;
     bool was_fine = granularity_ == Granularity::kKey;
     Coarsen();
-    if (was_fine && keyed_by_client_) {
-      fields[Index(KeyField::kClientIp)] = CountNetworkOf(row.client_ip);
-    }
+    if (was_fine && keyed_by_client_) CountFinerKeys(fields);
   }
   ++events_;
   return true;
 }
 
-std::string_view Aggregator::CountNetworkOf(std::string_view client) {
-  Mark(seen_clients_, client);
-  NetworkOf(client, prefix_);
-  Mark(seen_prefixes_, prefix_);
-  return prefix_;
+void Aggregator::CountFinerKeys(std::array<std::string_view, 7>& fields) {
+  BuildKey(fields, Granularity::kKey, scratch_);
+  Mark(seen_keys_, scratch_);
+  NetworkOf(fields[Index(KeyField::kClientIp)], prefix_);
+  fields[Index(KeyField::kClientIp)] = prefix_;
+  BuildKey(fields, Granularity::kPrefix, scratch_);
+  Mark(seen_prefix_keys_, scratch_);
 }
 
 void Aggregator::Merge(Map& into, std::string&& key, Entry&& entry) const {
@@ -184,8 +184,7 @@ void Aggregator::Coarsen() {
   for (auto& [old_key, entry] : entries_) {
     std::array<std::string_view, kFieldCount> fields = Fields(old_key);
     if (granularity_ == Granularity::kKey && keyed_by_client_) {
-      std::string_view network = CountNetworkOf(fields[Index(KeyField::kClientIp)]);
-      if (next == Granularity::kPrefix) fields[Index(KeyField::kClientIp)] = network;
+      CountFinerKeys(fields);  // fields now hold the network
     }
     BuildKey(fields, next, key);
     Merge(coarser, std::move(key), std::move(entry));
@@ -220,18 +219,18 @@ void Aggregator::Drain(int64_t window_start_us, int64_t window_end_us,
     row.sample = entry.sample;
     emit(row);
   }
-  // The next window: as fine as last window's distinct clients (or networks) allow.
+  // The next window: as fine as last window's distinct keys at the finer levels allow.
   const size_t fits = options_.max_keys - options_.max_keys / 4;
   if (granularity_ != Granularity::kKey) {
-    if (Estimate(seen_clients_) <= fits) {
+    if (Estimate(seen_keys_) <= fits) {
       granularity_ = Granularity::kKey;
     } else if (granularity_ == Granularity::kClass && keyed_by_client_ &&
-               Estimate(seen_prefixes_) <= fits) {
+               Estimate(seen_prefix_keys_) <= fits) {
       granularity_ = Granularity::kPrefix;
     }
   }
-  std::fill(seen_clients_.begin(), seen_clients_.end(), 0);
-  std::fill(seen_prefixes_.begin(), seen_prefixes_.end(), 0);
+  std::fill(seen_keys_.begin(), seen_keys_.end(), 0);
+  std::fill(seen_prefix_keys_.begin(), seen_prefix_keys_.end(), 0);
   entries_.clear();
   events_ = 0;
 }

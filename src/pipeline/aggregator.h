@@ -30,8 +30,8 @@ std::string_view GranularityName(Granularity granularity);
 // Counts reject events per key for one window at a time, in at most `max_keys` keys, with one
 // sample line per key. When even reason-class keys are full, an event is refused (the caller
 // counts it as shed, "aggregate_full"). A window starts at the granularity the last one ended
-// with, or finer when the distinct client addresses of the last window (estimated by linear
-// counting) would have fitted. Memory: about max_keys × (key + sample ≤ 512 bytes + 100).
+// with, or finer when the distinct keys the last window would have had at the finer level
+// (estimated by linear counting) would have fitted. Memory: about max_keys × (key + sample ≤ 512 bytes + 100).
 // Not thread-safe: owned by the pipeline thread.
 class Aggregator {
  public:
@@ -72,9 +72,9 @@ class Aggregator {
   // Writes the key of `fields` (one value per KeyField, indexed by it) at `granularity`.
   void BuildKey(const std::array<std::string_view, 7>& fields, Granularity granularity,
                 std::string& out) const;
-  // The network of `client` (in prefix_, valid until the next call); marks both for the next
-  // window's estimate.
-  std::string_view CountNetworkOf(std::string_view client);
+  // Marks the key `fields` make at granularity key, and at prefix, for the next window's
+  // estimate; leaves the client's network (in prefix_) in place of its address in `fields`.
+  void CountFinerKeys(std::array<std::string_view, 7>& fields);
   // Re-keys every entry one step coarser, merging those that fall together.
   void Coarsen();
   void Merge(Map& into, std::string&& key, Entry&& entry) const;
@@ -90,8 +90,9 @@ class Aggregator {
   uint64_t events_ = 0;
   std::string key_;             // scratch
   std::string prefix_;          // scratch: the client's network
-  std::vector<uint64_t> seen_clients_;   // linear counting of addresses this window
-  std::vector<uint64_t> seen_prefixes_;  // and of their networks
+  std::string scratch_;                     // scratch: keys for the estimate
+  std::vector<uint64_t> seen_keys_;         // linear counting of this window's keys
+  std::vector<uint64_t> seen_prefix_keys_;  // and of what they are with networks
 };
 
 }  // namespace sluice::pipeline

@@ -220,6 +220,34 @@ TEST_F(FloodTest, LeavingTheFloodDetailRowsResumeAndNothingIsCountedTwice) {
   EXPECT_GT(Number("SELECT count(*) FROM sluice.aggregates"), 0) << Accounting();
 }
 
+// Everything sluice-attack sends — Postfix, Exim and Sendmail wording, RFC 5424 framing, two
+// sender threads, ordinary mail lines beside the rejects — is understood: every reject is a
+// parsed, classified row, every ordinary line is ignored, and the counts match its report.
+TEST_F(FloodTest, TheSyntheticAttacksWordingIsParsedWhateverTheMtaAndFraming) {
+  DaemonHarness daemon(pg());
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  std::vector<std::string> args = {SLUICE_ATTACK, daemon.socket_path(), "-n", "3000",
+                                   "--mta", "mix", "--format", "rfc5424", "--senders", "2",
+                                   "--normal-rate", "2000", "--ips", "500"};
+  ProcessResult attack = RunProcess(args, std::chrono::seconds(60));
+  ASSERT_EQ(attack.exit_code, 0) << attack.output;
+  size_t at = attack.output.find("\"normal_sent\": ");
+  ASSERT_NE(at, std::string::npos) << attack.output;
+  long long normal = std::atoll(attack.output.c_str() + at + 15);
+  EXPECT_TRUE(WaitUntil([&] { return Accounted() == 3000; }, std::chrono::seconds(30)))
+      << Accounting();
+  ProcessResult stopped = daemon.Stop();
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 3000) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "ignored"), normal) << stopped.output;
+  EXPECT_EQ(Number("SELECT count(*) FROM sluice.events WHERE is_reject AND reason_class IS NOT "
+                   "NULL AND host = 'mx1' AND logged_at IS NOT NULL"),
+            3000);
+  EXPECT_EQ(pg().Query("SELECT string_agg(mta || '=' || (n > 900)::text, ',' ORDER BY mta) FROM "
+                       "(SELECT mta, count(*) AS n FROM sluice.events GROUP BY mta) m"),
+            "exim=true,postfix=true,sendmail=true");
+  EXPECT_GE(Number("SELECT count(DISTINCT reason_class) FROM sluice.events"), 6);
+}
+
 // wal mode: a kill -9 after the windows reached the spool loses no aggregated event, and none
 // is counted twice when the spool is replayed.
 TEST_F(FloodTest, KilledWhileAggregatingDuringAnOutageLosesNothingOnceSpooled) {

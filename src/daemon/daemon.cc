@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <array>
-#include <string>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/logging.h"

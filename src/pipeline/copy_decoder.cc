@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "pipeline/copy_encoder.h"
+#include "pipeline/copy_fields.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -15,7 +16,6 @@ namespace {
 constexpr size_t kHeaderSize = 19;
 constexpr size_t kColumnCount = 21;
 constexpr size_t kColumnCountV2 = 20;  // batch format 2: no reason_class
-constexpr int64_t kPostgresEpochOffsetUs = 946'684'800'000'000;
 
 // The column names, split out of kEventColumns.
 const std::vector<std::string_view>& ColumnNames() {
@@ -55,7 +55,7 @@ tl::unexpected<Error> Corrupt(const std::string& what) {
 }
 
 std::string Timestamp(int64_t pg_us) {
-  int64_t unix_us = pg_us + kPostgresEpochOffsetUs;
+  int64_t unix_us = pg_us + copy::kPostgresEpochOffsetUs;
   time_t seconds = unix_us / 1'000'000;
   int64_t micros = unix_us % 1'000'000;
   if (micros < 0) micros += 1'000'000, --seconds;

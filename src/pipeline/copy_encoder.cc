@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "pipeline/batch.h"
 #include "pipeline/copy_fields.h"
 
 namespace sluice::pipeline {
@@ -19,7 +20,7 @@ constexpr int16_t kColumnCount = 21;
 }  // namespace
 
 std::string_view EventColumnsOf(uint32_t format) {
-  if (format <= 2) return kEventColumns.substr(0, kEventColumns.rfind(", reason_class"));
+  if (format <= kBatchFormatV2) return kEventColumns.substr(0, kEventColumns.rfind(", reason_class"));
   return kEventColumns;
 }
 

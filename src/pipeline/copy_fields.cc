@@ -8,8 +8,6 @@
 namespace sluice::pipeline::copy {
 namespace {
 
-// Microseconds between the Unix epoch and PostgreSQL's epoch, 2000-01-01 UTC.
-constexpr int64_t kPostgresEpochOffsetUs = 946'684'800'000'000;
 constexpr uint8_t kPgsqlAfInet = 2;  // PostgreSQL's own codes, not the OS's AF_*
 constexpr uint8_t kPgsqlAfInet6 = 3;
 

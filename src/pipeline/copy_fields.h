@@ -11,6 +11,9 @@
 // of sluice.events, sluice.aggregates and sluice.shed rows. Stateless and thread-safe.
 namespace sluice::pipeline::copy {
 
+// Microseconds between the Unix epoch and PostgreSQL's epoch, 2000-01-01 UTC.
+inline constexpr int64_t kPostgresEpochOffsetUs = 946'684'800'000'000;
+
 template <typename T>
 void PutBigEndian(std::string& out, T value) {
   auto v = static_cast<std::make_unsigned_t<T>>(value);

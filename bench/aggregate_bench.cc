@@ -4,7 +4,9 @@
 // aggregation window takes per distinct key.
 #include <malloc.h>
 
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +23,13 @@ namespace {
 
 using sluice::pipeline::Aggregator;
 
+// Address number `k` in the IPv6 documentation range, as text.
+std::string Ipv6(uint32_t k) {
+  std::array<char, 40> text{};
+  std::snprintf(text.data(), text.size(), "2001:db8::%x:%x", k >> 16, k & 0xFFFF);
+  return text.data();
+}
+
 // Postfix RBL and HELO rejects from `distinct` addresses, Zipf-distributed (exponent 1).
 std::vector<std::string> Lines(size_t count, uint32_t distinct) {
   std::vector<double> cdf(distinct);
@@ -33,7 +42,7 @@ std::vector<std::string> Lines(size_t count, uint32_t distinct) {
     double u = std::uniform_real_distribution<double>(0, sum)(random);
     auto k = static_cast<uint32_t>(std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
     std::string ip = "198.18." + std::to_string((k >> 8) & 255) + "." + std::to_string(k & 255);
-    if (k >= 65536) ip = "2001:db8::" + std::to_string(k);
+    if (k >= 65536) ip = Ipv6(k);
     lines.push_back(
         i % 3 == 0
             ? "<22>Nov 28 10:00:00 mx1 postfix/smtpd[42]: NOQUEUE: reject: EHLO from unknown[" +
@@ -123,7 +132,7 @@ void BM_WindowMemoryPerKey(benchmark::State& state) {
   const auto keys = static_cast<uint32_t>(state.range(0));
   std::vector<std::string> ips;
   ips.reserve(keys);
-  for (uint32_t k = 0; k < keys; ++k) ips.push_back("2001:db8::" + std::to_string(k));
+  for (uint32_t k = 0; k < keys; ++k) ips.push_back(Ipv6(k));
   std::string raw(250, 'x');  // a typical reject line's length, for the sample
   for (auto _ : state) {
     size_t before = HeapInUse();

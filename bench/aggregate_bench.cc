@@ -15,7 +15,7 @@
 
 #include "common/counters.h"
 #include "pipeline/aggregator.h"
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
 #include "pipeline/flood_ladder.h"
 
@@ -66,7 +66,7 @@ void BM_BuildAndEncodeDetail(benchmark::State& state) {
   for (auto _ : state) {
     if (out.size() > (1 << 20)) out.clear();  // about one batch, as the batcher sends them
     const std::string& line = lines[i++ & (lines.size() - 1)];
-    sluice::pipeline::CopyEncoder::AppendRow(out, builder.Build({line, 1, false}), 1);
+    sluice::format::CopyEncoder::AppendRow(out, builder.Build({line, 1, false}), 1);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -100,7 +100,7 @@ void BM_RowsPerMillionEventsUnderFlood(benchmark::State& state) {
     options.detector.mode = sluice::pipeline::FloodMode::kAlways;
     sluice::pipeline::FloodLadder ladder(
         options, counters, [&] { return next_id++; },
-        [&](sluice::pipeline::Batch&& batch) {
+        [&](sluice::format::Batch&& batch) {
           rows += batch.aggregate_rows + batch.shed_rows;
           return true;
         },
@@ -139,7 +139,7 @@ void BM_WindowMemoryPerKey(benchmark::State& state) {
     Aggregator::Options options;
     options.max_keys = keys;
     Aggregator aggregator(options);
-    sluice::parse::EventRow row;
+    sluice::format::EventRow row;
     row.is_reject = true;
     row.host = "mx1";
     row.reason_class = "rbl";

@@ -7,7 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 #include "parse/mta_line.h"
 #include "parse/syslog_frame.h"
 
@@ -34,7 +34,7 @@ void Run(benchmark::State& state, const std::string& mta, bool parse_mta) {
   for (auto _ : state) {
     const std::string& line = lines[i++ % lines.size()];
     bytes += line.size();
-    sluice::parse::EventRow row;
+    sluice::format::EventRow row;
     auto frame = sluice::parse::ParseSyslogFrame(line, resolver);
     if (parse_mta && frame) sluice::parse::ParseMtaLine(frame->program, frame->message, row);
     benchmark::DoNotOptimize(frame);

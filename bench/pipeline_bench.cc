@@ -7,7 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "ingest/datagram_block.h"
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
 
 namespace {
@@ -51,7 +51,7 @@ void BM_BuildAndEncodeRow(benchmark::State& state) {
     if (out.size() > (1 << 21)) out.clear();
     const std::string& line = lines[i++ % lines.size()];
     sluice::ingest::Datagram datagram{line, 1'795'867'200'000'000, false};
-    sluice::pipeline::CopyEncoder::AppendRow(out, builder.Build(datagram), 1);
+    sluice::format::CopyEncoder::AppendRow(out, builder.Build(datagram), 1);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations());

@@ -14,8 +14,8 @@
 #include <benchmark/benchmark.h>
 
 #include "ingest/datagram_block.h"
-#include "pipeline/batch.h"
-#include "pipeline/copy_encoder.h"
+#include "format/batch.h"
+#include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
@@ -56,30 +56,30 @@ std::string RejectLine(std::mt19937& random, int i) {
   }
 }
 
-std::vector<sluice::pipeline::Batch> Batches() {
+std::vector<sluice::format::Batch> Batches() {
   std::mt19937 random(20261128);
   sluice::pipeline::EventBuilder builder;
   builder.SetNow(1'795'867'200'000'000);
-  std::vector<sluice::pipeline::Batch> batches;
+  std::vector<sluice::format::Batch> batches;
   for (int b = 0; b < kBatches; ++b) {
-    sluice::pipeline::Batch batch;
+    sluice::format::Batch batch;
     batch.id = static_cast<uint64_t>(b + 1);
-    sluice::pipeline::CopyEncoder::AppendHeader(batch.copy_data);
+    sluice::format::CopyEncoder::AppendHeader(batch.copy_data);
     for (int r = 0; r < kRowsPerBatch; ++r) {
       std::string line = RejectLine(random, r);
       sluice::ingest::Datagram datagram{line, 1'795'867'200'000'000 + r, false};
-      sluice::pipeline::CopyEncoder::AppendRow(batch.copy_data, builder.Build(datagram),
+      sluice::format::CopyEncoder::AppendRow(batch.copy_data, builder.Build(datagram),
                                                static_cast<int64_t>(batch.id));
     }
-    sluice::pipeline::CopyEncoder::AppendTrailer(batch.copy_data);
+    sluice::format::CopyEncoder::AppendTrailer(batch.copy_data);
     batch.rows = kRowsPerBatch;
     batches.push_back(std::move(batch));
   }
   return batches;
 }
 
-const std::vector<sluice::pipeline::Batch>& SharedBatches() {
-  static const auto* batches = new std::vector<sluice::pipeline::Batch>(Batches());
+const std::vector<sluice::format::Batch>& SharedBatches() {
+  static const auto* batches = new std::vector<sluice::format::Batch>(Batches());
   return *batches;
 }
 

@@ -15,7 +15,7 @@ constexpr int kMaxAttempts = 8;  // per group of batches, while the database is 
 
 Status UploadBatches(const config::Settings& settings, const std::string& application_name,
                      std::unique_ptr<sink::BatchWriter>& writer, const std::string& instance_id,
-                     std::vector<pipeline::Batch>& batches, Counters& counters) {
+                     std::vector<format::Batch>& batches, Counters& counters) {
   sink::Backoff backoff(settings.database.backoff_min_ms, settings.database.backoff_max_ms, 1);
   Status status = Ok();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {

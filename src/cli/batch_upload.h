@@ -7,7 +7,7 @@
 #include "common/counters.h"
 #include "common/status.h"
 #include "config/settings.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "sink/batch_writer.h"
 
 namespace sluice::cli {
@@ -18,6 +18,6 @@ namespace sluice::cli {
 // `counters` as the daemon's writers do. Not thread-safe.
 Status UploadBatches(const config::Settings& settings, const std::string& application_name,
                      std::unique_ptr<sink::BatchWriter>& writer, const std::string& instance_id,
-                     std::vector<pipeline::Batch>& batches, Counters& counters);
+                     std::vector<format::Batch>& batches, Counters& counters);
 
 }  // namespace sluice::cli

@@ -69,7 +69,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     const std::string instance_id = ImportInstanceId(*source);
     Counters counters;
     FileTotals totals;
-    std::vector<pipeline::Batch> pending;
+    std::vector<format::Batch> pending;
     size_t pending_bytes = 0;
     Status status = Ok();
     auto upload = [&] {
@@ -80,7 +80,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
       pending_bytes = 0;
     };
     pipeline::Batcher batcher(settings.database.batch_rows, std::chrono::hours(24), 1,
-                              [&](pipeline::Batch&& batch) {
+                              [&](format::Batch&& batch) {
                                 pending_bytes += batch.copy_data.size();
                                 pending.push_back(std::move(batch));
                                 if (pending.size() >= sink::kMaxBatchesPerTransaction ||
@@ -106,7 +106,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
       std::string_view text = **line;
       bool truncated = text.size() > settings.ingest.max_datagram_bytes;
       if (truncated) text = text.substr(0, settings.ingest.max_datagram_bytes);
-      parse::EventRow row = builder.Build({text, received_at, truncated});
+      format::EventRow row = builder.Build({text, received_at, truncated});
       if (keep_all || row.malformed || row.is_reject == true) {
         batcher.Add(row, pipeline::Batcher::Clock::now());
       } else {

@@ -99,7 +99,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
         contents->instance_id.empty() ? own_instance : contents->instance_id;
     size_t next = 0;
     while (next < contents->batches.size()) {
-      std::vector<pipeline::Batch> group;
+      std::vector<format::Batch> group;
       size_t bytes = 0;
       while (next < contents->batches.size() && group.size() < sink::kMaxBatchesPerTransaction &&
              (group.empty() || bytes + contents->batches[next].batch.bytes() <=

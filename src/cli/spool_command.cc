@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "cli/segment_files.h"
-#include "pipeline/copy_decoder.h"
+#include "cli/row_json.h"
+#include "format/copy_decoder.h"
 #include "spool/segment_reader.h"
 
 namespace sluice::cli {
@@ -19,12 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 
 // The received_at of the first and the last row of a batch ("" when it does not decode).
-std::pair<std::string, std::string> FirstAndLastEvent(const pipeline::Batch& batch) {
-  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+std::pair<std::string, std::string> FirstAndLastEvent(const format::Batch& batch) {
+  auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);
   if (!tuples || tuples->empty()) return {};
   auto received_at = [](std::string_view tuple) -> std::string {
-    auto fields = pipeline::CopyDecoder::DecodeTuple(tuple);
-    return fields ? std::string(pipeline::FieldText(*fields, "received_at")) : "";
+    auto fields = format::CopyDecoder::DecodeTuple(tuple);
+    return fields ? std::string(format::FieldText(*fields, "received_at")) : "";
   };
   return {received_at(tuples->front()), received_at(tuples->back())};
 }
@@ -135,7 +136,7 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
       damaged = true;
     }
     for (const spool::SpooledBatch& spooled : contents->batches) {
-      const pipeline::Batch& batch = spooled.batch;
+      const format::Batch& batch = spooled.batch;
       if (batch.aggregate_rows + batch.shed_rows > 0) {
         std::cerr << "sluice spool cat: " << path.string() << ": batch " << batch.id << " also holds "
                   << batch.aggregate_rows << " aggregate rows (" << batch.aggregated_events
@@ -143,7 +144,7 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
                   << " events), not printed\n";
       }
       if (batch.copy_data.empty()) continue;  // a summary batch: no detail rows
-      auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+      auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);
       if (!tuples) {
         std::cerr << "sluice spool cat: " << path.string() << ": batch " << spooled.batch.id << ": "
                   << tuples.error().message() << "\n";
@@ -151,7 +152,7 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
         continue;
       }
       for (std::string_view tuple : *tuples) {
-        auto fields = pipeline::CopyDecoder::DecodeTuple(tuple);
+        auto fields = format::CopyDecoder::DecodeTuple(tuple);
         if (!fields) {
           std::cerr << "sluice spool cat: " << path.string() << ": batch " << spooled.batch.id
                     << ": " << fields.error().message() << "\n";
@@ -159,10 +160,10 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
           continue;
         }
         if (json) {
-          line = pipeline::FieldsToJson(*fields);
+          line = FieldsToJson(*fields);
         } else {
-          line = pipeline::FieldText(*fields, "received_at");
-          line.append("\t").append(pipeline::FieldText(*fields, "raw"));
+          line = format::FieldText(*fields, "received_at");
+          line.append("\t").append(format::FieldText(*fields, "raw"));
         }
         line.push_back('\n');
         std::fwrite(line.data(), 1, line.size(), stdout);

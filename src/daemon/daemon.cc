@@ -155,7 +155,7 @@ int RunDaemon(const config::Settings& settings) {
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
   pipeline::Pipeline pipeline(
       queue, counters, PipelineOptions(settings),
-      [&pool](pipeline::Batch&& batch) { return pool.Submit(std::move(batch)); },
+      [&pool](format::Batch&& batch) { return pool.Submit(std::move(batch)); },
       [&spool] { return (*spool)->HasRoomForDetail(); });
   // Bind last: senders may start the moment the socket exists, and must find receivers.
   auto socket =

@@ -155,7 +155,7 @@ std::string_view ConsumeAddress(std::string_view& text) {
   return address;
 }
 
-void SetReject(std::string_view stage, const Client& client, EventRow& row) {
+void SetReject(std::string_view stage, const Client& client, format::EventRow& row) {
   row.is_reject = true;
   row.stage = stage;
   row.client_ip = client.ip;
@@ -165,7 +165,7 @@ void SetReject(std::string_view stage, const Client& client, EventRow& row) {
 
 // "dovecot_login authenticator failed for (helo) [ip]:port I=[ip]:587: 535 Incorrect
 // authentication data (set_id=user)".
-bool ParseAuthenticatorFailure(std::string_view text, EventRow& row) {
+bool ParseAuthenticatorFailure(std::string_view text, format::EventRow& row) {
   static constexpr std::string_view kFailed = " authenticator failed for ";
   size_t at = text.find(kFailed);
   if (at == std::string_view::npos) return false;
@@ -189,7 +189,7 @@ bool ParseAuthenticatorFailure(std::string_view text, EventRow& row) {
 
 // "SMTP protocol synchronization error (input sent without waiting for greeting): rejected
 // connection from H=[ip]:port input=…": the reason is the text before ": rejected".
-bool ParseSynchronizationError(std::string_view text, EventRow& row) {
+bool ParseSynchronizationError(std::string_view text, format::EventRow& row) {
   if (!text.starts_with("SMTP protocol synchronization error")) return false;
   size_t rejected = text.find(": rejected ");
   if (rejected == std::string_view::npos) return false;
@@ -228,7 +228,7 @@ std::string_view StageOf(std::string_view verdict) {
 
 }  // namespace
 
-bool ParseEximReject(std::string_view program, std::string_view message, EventRow& row) {
+bool ParseEximReject(std::string_view program, std::string_view message, format::EventRow& row) {
   if (!program.starts_with("exim")) return false;
   row.mta = "exim";
   std::string_view text = message;

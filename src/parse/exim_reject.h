@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 
 namespace sluice::parse {
 
@@ -16,6 +16,6 @@ namespace sluice::parse {
 // continuation piece of a split line (`[2/3] …`) cannot be judged alone: is_reject stays NULL.
 // Returns false (and leaves `row` alone) when `program` is not Exim. The views point into
 // `program` and `message`. Stateless and thread-safe. Field meanings: ../shared/MTA-NOTES.md.
-bool ParseEximReject(std::string_view program, std::string_view message, EventRow& row);
+bool ParseEximReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

@@ -6,7 +6,7 @@
 
 namespace sluice::parse {
 
-void ParseMtaLine(std::string_view program, std::string_view message, EventRow& row) {
+void ParseMtaLine(std::string_view program, std::string_view message, format::EventRow& row) {
   ParsePostfixReject(program, message, row) || ParseEximReject(program, message, row) ||
       ParseSendmailReject(program, message, row);
 }

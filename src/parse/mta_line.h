@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 
 namespace sluice::parse {
 
@@ -10,6 +10,6 @@ namespace sluice::parse {
 // (parse/postfix_reject.h), Exim (parse/exim_reject.h) or Sendmail (parse/sendmail_reject.h).
 // Lines of any other program keep mta and is_reject NULL: unknown, not "not a reject".
 // Stateless and thread-safe; the views point into `program` and `message`.
-void ParseMtaLine(std::string_view program, std::string_view message, EventRow& row);
+void ParseMtaLine(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

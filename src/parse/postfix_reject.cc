@@ -62,7 +62,7 @@ bool SplitClient(std::string_view client, std::string_view& name, std::string_vi
   return !ip.empty();
 }
 
-void SetClient(std::string_view name, std::string_view ip, EventRow& row) {
+void SetClient(std::string_view name, std::string_view ip, format::EventRow& row) {
   row.client_ip = ip;
   if (name != "unknown") row.client_name = name;
 }
@@ -70,7 +70,7 @@ void SetClient(std::string_view name, std::string_view ip, EventRow& row) {
 // "PREGREET 14 after 0.08 from [ip]:port: EHLO x\r\n", "DNSBL rank 6 for [ip]:port",
 // "HANGUP after 0.5 from [ip]:port in tests after SMTP handshake", "DENYLISTED [ip]:port".
 // The reason is the verdict up to the client (MTA-NOTES convention 2).
-bool ParsePostscreenVerdict(std::string_view message, EventRow& row) {
+bool ParsePostscreenVerdict(std::string_view message, format::EventRow& row) {
   bool failed = false;
   for (std::string_view verdict : kPostscreenFailures) failed |= message.starts_with(verdict);
   if (!failed) return false;
@@ -95,7 +95,7 @@ bool ParsePostscreenVerdict(std::string_view message, EventRow& row) {
 }
 
 // "warning: name[ip]: SASL LOGIN authentication failed: <why>[, sasl_username=user]".
-void ParseSaslFailure(std::string_view warning, EventRow& row) {
+void ParseSaslFailure(std::string_view warning, format::EventRow& row) {
   size_t client_end = warning.find(": SASL ");
   if (client_end == std::string_view::npos) return;
   std::string_view reason = warning.substr(client_end + 2);
@@ -111,7 +111,7 @@ void ParseSaslFailure(std::string_view warning, EventRow& row) {
 
 // "[NOQUEUE: | <queue id>: ]reject: RCPT from name[ip]: <reply>; from=<s> to=<r> ...", and
 // "milter-reject:" in its place.
-void ParseSmtpdReject(std::string_view text, bool postscreen, EventRow& row) {
+void ParseSmtpdReject(std::string_view text, bool postscreen, format::EventRow& row) {
   size_t colon = text.find(": ");
   if (colon != std::string_view::npos && colon > 0 &&
       text.substr(0, colon).find(' ') == std::string_view::npos && !text.starts_with("reject") &&
@@ -163,7 +163,7 @@ void ParseSmtpdReject(std::string_view text, bool postscreen, EventRow& row) {
 
 }  // namespace
 
-bool ParsePostfixReject(std::string_view program, std::string_view message, EventRow& row) {
+bool ParsePostfixReject(std::string_view program, std::string_view message, format::EventRow& row) {
   if (!program.starts_with("postfix")) return false;
   row.mta = "postfix";
   row.is_reject = false;

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 
 namespace sluice::parse {
 
@@ -16,6 +16,6 @@ namespace sluice::parse {
 // (stage "auth"). Any other Postfix line gets mta "postfix" and is_reject false; returns false
 // (and leaves `row` alone) when `program` is not Postfix. The views point into `program` and
 // `message` (zero-copy). Stateless and thread-safe. Field meanings: ../shared/MTA-NOTES.md.
-bool ParsePostfixReject(std::string_view program, std::string_view message, EventRow& row);
+bool ParsePostfixReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

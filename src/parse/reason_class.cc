@@ -74,7 +74,7 @@ constexpr std::array kRules = {
 
 }  // namespace
 
-std::string_view ClassifyReject(const EventRow& row) {
+std::string_view ClassifyReject(const format::EventRow& row) {
   if (row.is_reject != true) return "";
   if (!row.rbl.empty()) return "rbl";
   for (const Rule& rule : kRules) {

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 
 namespace sluice::parse {
 
@@ -32,6 +32,6 @@ inline constexpr std::string_view kReasonClasses[] = {
 
 // The class of a parsed reject (`row.is_reject` true), from its stage, reason and RBL zone;
 // "" (NULL) for anything that is not a reject. Stateless and thread-safe.
-std::string_view ClassifyReject(const EventRow& row);
+std::string_view ClassifyReject(const format::EventRow& row);
 
 }  // namespace sluice::parse

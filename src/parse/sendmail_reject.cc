@@ -38,7 +38,7 @@ std::string_view WithoutBrackets(std::string_view address) {
 }
 
 // "name [ip]", "[ip]", "name [ip] (may be forged)", "[IPv6:2001:db8::1]": false without [ip].
-bool SetClient(std::string_view relay, EventRow& row) {
+bool SetClient(std::string_view relay, format::EventRow& row) {
   size_t open = relay.find('[');
   size_t close = relay.find(']', open);
   if (open == std::string_view::npos || close == std::string_view::npos) return false;
@@ -51,7 +51,7 @@ bool SetClient(std::string_view relay, EventRow& row) {
 }
 
 // The client of a line: its last "relay=" value.
-void SetLastRelay(std::string_view text, EventRow& row) {
+void SetLastRelay(std::string_view text, format::EventRow& row) {
   size_t at = text.rfind("relay=");
   if (at == std::string_view::npos) return;
   std::string_view relay = text.substr(at + 6);
@@ -59,7 +59,7 @@ void SetLastRelay(std::string_view text, EventRow& row) {
 }
 
 // "553 5.1.8 <a@b>... Domain of sender address a@b does not exist" → code, dsn, reason.
-void SetReply(std::string_view reply, EventRow& row) {
+void SetReply(std::string_view reply, format::EventRow& row) {
   SmtpReply parts = SplitSmtpReply(reply);
   std::string_view reason = parts.text;
   if (reason.starts_with('<')) {
@@ -88,7 +88,7 @@ std::string_view RulesetStage(std::string_view ruleset) {
 }
 
 // "ruleset=check_rcpt, arg1=<x@y>, relay=name [ip], reject=550 5.7.1 <x@y>... Relaying denied"
-void ParseRuleset(std::string_view text, EventRow& row) {
+void ParseRuleset(std::string_view text, format::EventRow& row) {
   size_t reject_at = text.find(", reject=");
   if (reject_at == std::string_view::npos) return;  // discard, quarantine=…
   std::string_view fields = text.substr(0, reject_at);
@@ -104,7 +104,7 @@ void ParseRuleset(std::string_view text, EventRow& row) {
 
 // "Milter: data, reject=…", "Milter: from=<a>, reject=…", "Milter: to=<b>, reject=…",
 // "Milter: helo=x, reject=…", "Milter: connect: host=name, addr=ip, reject=…".
-void ParseMilter(std::string_view text, EventRow& row) {
+void ParseMilter(std::string_view text, format::EventRow& row) {
   size_t reject_at = text.find(", reject=");
   if (reject_at == std::string_view::npos) return;
   std::string_view what = text.substr(0, reject_at);
@@ -129,7 +129,7 @@ void ParseMilter(std::string_view text, EventRow& row) {
 }
 
 // "AUTH failure (LOGIN): authentication failure (-13) SASL(-13): …, user=u, relay=name [ip]"
-void ParseAuthFailure(std::string_view text, EventRow& row) {
+void ParseAuthFailure(std::string_view text, format::EventRow& row) {
   size_t colon = text.find("): ");
   if (colon == std::string_view::npos) return;
   std::string_view reason = text.substr(colon + 3);
@@ -142,7 +142,7 @@ void ParseAuthFailure(std::string_view text, EventRow& row) {
 }
 
 // "rejecting commands from name [ip] due to pre-greeting traffic after 0 seconds"
-void ParsePreGreeting(std::string_view text, EventRow& row) {
+void ParsePreGreeting(std::string_view text, format::EventRow& row) {
   size_t due = text.find(" due to ");
   if (due == std::string_view::npos) return;
   row.is_reject = true;
@@ -152,7 +152,7 @@ void ParsePreGreeting(std::string_view text, EventRow& row) {
 }
 
 // "name [ip]: VRFY root [rejected]"
-void ParseRejectedCommand(std::string_view text, EventRow& row) {
+void ParseRejectedCommand(std::string_view text, format::EventRow& row) {
   static constexpr std::string_view kRejected = " [rejected]";
   size_t colon = text.find("]: ");
   if (colon == std::string_view::npos || colon + 3 + kRejected.size() > text.size()) return;
@@ -163,7 +163,7 @@ void ParseRejectedCommand(std::string_view text, EventRow& row) {
 }
 
 // "<nobody@example.org>... User unknown"
-void ParseRecipientReply(std::string_view text, EventRow& row) {
+void ParseRecipientReply(std::string_view text, format::EventRow& row) {
   size_t end = text.find(">... ");
   if (end == std::string_view::npos) return;
   std::string_view reason = text.substr(end + 5);
@@ -176,7 +176,7 @@ void ParseRecipientReply(std::string_view text, EventRow& row) {
 
 }  // namespace
 
-bool ParseSendmailReject(std::string_view program, std::string_view message, EventRow& row) {
+bool ParseSendmailReject(std::string_view program, std::string_view message, format::EventRow& row) {
   if (program != "sendmail" && !program.starts_with("sm-")) return false;
   row.mta = "sendmail";
   row.is_reject = false;

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "parse/event_row.h"
+#include "format/event_row.h"
 
 namespace sluice::parse {
 
@@ -16,6 +16,6 @@ namespace sluice::parse {
 // is_reject false; returns false (and leaves `row` alone) when `program` is not Sendmail.
 // The views point into `program` and `message`. Stateless and thread-safe.
 // Field meanings: ../shared/MTA-NOTES.md.
-bool ParseSendmailReject(std::string_view program, std::string_view message, EventRow& row);
+bool ParseSendmailReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

@@ -117,7 +117,7 @@ void Aggregator::BuildKey(const std::array<std::string_view, 7>& fields, Granula
   }
 }
 
-bool Aggregator::Add(const parse::EventRow& row) {
+bool Aggregator::Add(const format::EventRow& row) {
   std::array<char, 8> code{};
   std::string_view code_text;
   if (row.smtp_code) {
@@ -194,10 +194,10 @@ void Aggregator::Coarsen() {
 }
 
 void Aggregator::Drain(int64_t window_start_us, int64_t window_end_us,
-                       const std::function<void(const AggregateRow&)>& emit) {
+                       const std::function<void(const format::AggregateRow&)>& emit) {
   for (const auto& [key, entry] : entries_) {
     std::array<std::string_view, kFieldCount> fields = Fields(key);
-    AggregateRow row;
+    format::AggregateRow row;
     row.window_start_us = window_start_us;
     row.window_end_us = window_end_us;
     row.host = fields[Index(KeyField::kHost)];

@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "parse/event_row.h"
-#include "pipeline/summary_encoder.h"
+#include "format/event_row.h"
+#include "format/summary_encoder.h"
 
 namespace sluice::pipeline {
 
@@ -44,13 +44,13 @@ class Aggregator {
   explicit Aggregator(Options options);
 
   // Counts `row` in the open window. False when it could not be counted (no key left).
-  bool Add(const parse::EventRow& row);
+  bool Add(const format::EventRow& row);
 
   // Emits one row per key of the open window, with the given bounds, then starts the next
   // window (empty, at the granularity the estimate allows). The rows' views are valid only
   // during the call to `emit`.
   void Drain(int64_t window_start_us, int64_t window_end_us,
-             const std::function<void(const AggregateRow&)>& emit);
+             const std::function<void(const format::AggregateRow&)>& emit);
 
   size_t keys() const { return entries_.size(); }
   uint64_t events() const { return events_; }  // counted in the open window

@@ -2,22 +2,22 @@
 
 #include <utility>
 
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 
 namespace sluice::pipeline {
 
 Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit)
     : max_rows_(max_rows), max_age_(max_age), next_id_(id_base), emit_(std::move(emit)) {}
 
-void Batcher::Add(const parse::EventRow& row, Clock::time_point now) {
+void Batcher::Add(const format::EventRow& row, Clock::time_point now) {
   if (!open_) {
     open_.emplace();
     open_->id = next_id_++;
     open_->copy_data.reserve(max_rows_ * 320 + 32);
-    CopyEncoder::AppendHeader(open_->copy_data);
+    format::CopyEncoder::AppendHeader(open_->copy_data);
     opened_at_ = now;
   }
-  CopyEncoder::AppendRow(open_->copy_data, row, static_cast<int64_t>(open_->id));
+  format::CopyEncoder::AppendRow(open_->copy_data, row, static_cast<int64_t>(open_->id));
   ++open_->rows;
   if (row.malformed) ++open_->malformed;
   if (open_->rows >= max_rows_) Flush();
@@ -29,8 +29,8 @@ void Batcher::Tick(Clock::time_point now) {
 
 void Batcher::Flush() {
   if (!open_) return;
-  CopyEncoder::AppendTrailer(open_->copy_data);
-  Batch batch = std::move(*open_);
+  format::CopyEncoder::AppendTrailer(open_->copy_data);
+  format::Batch batch = std::move(*open_);
   open_.reset();
   emit_(std::move(batch));
 }

@@ -6,8 +6,8 @@
 #include <functional>
 #include <optional>
 
-#include "parse/event_row.h"
-#include "pipeline/batch.h"
+#include "format/event_row.h"
+#include "format/batch.h"
 
 namespace sluice::pipeline {
 
@@ -17,12 +17,12 @@ namespace sluice::pipeline {
 class Batcher {
  public:
   using Clock = std::chrono::steady_clock;
-  using Emit = std::function<void(Batch&&)>;
+  using Emit = std::function<void(format::Batch&&)>;
 
   Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit);
 
   // Encodes `row` into the open batch, opening one if needed; emits it when full.
-  void Add(const parse::EventRow& row, Clock::time_point now);
+  void Add(const format::EventRow& row, Clock::time_point now);
   // Emits the open batch if it is older than max_age.
   void Tick(Clock::time_point now);
   // Emits the open batch, if any.
@@ -37,7 +37,7 @@ class Batcher {
   std::chrono::milliseconds max_age_;
   uint64_t next_id_;
   Emit emit_;
-  std::optional<Batch> open_;
+  std::optional<format::Batch> open_;
   Clock::time_point opened_at_;
 };
 

@@ -18,8 +18,8 @@ std::string_view WithoutTerminator(std::string_view payload) {
 
 }  // namespace
 
-parse::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
-  parse::EventRow row;
+format::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
+  format::EventRow row;
   row.received_at_us = datagram.received_at_us;
   std::string_view payload = WithoutTerminator(datagram.payload);
   if (datagram.truncated || payload.empty() || !parse::IsStorableText(payload)) {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "ingest/datagram_block.h"
-#include "parse/event_row.h"
+#include "format/event_row.h"
 #include "parse/syslog_frame.h"
 
 namespace sluice::pipeline {
@@ -18,7 +18,7 @@ class EventBuilder {
  public:
   // Refreshes the clock used to resolve year-less timestamps; call about once a second.
   void SetNow(int64_t now_us) { resolver_.SetNow(now_us); }
-  parse::EventRow Build(const ingest::Datagram& datagram);
+  format::EventRow Build(const ingest::Datagram& datagram);
 
  private:
   parse::TimestampResolver resolver_;

@@ -5,8 +5,8 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
-#include "pipeline/copy_fields.h"
-#include "pipeline/summary_encoder.h"
+#include "format/copy_fields.h"
+#include "format/summary_encoder.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -57,7 +57,7 @@ bool FloodLadder::aggregating() const {
          (detector_.in_flood() || details_blocked_);
 }
 
-bool FloodLadder::TakeReject(const parse::EventRow& row) {
+bool FloodLadder::TakeReject(const format::EventRow& row) {
   if (!aggregating()) return true;
   if (!details_blocked_ && options_.detail_sample > 0 &&
       ++since_sample_ >= options_.detail_sample) {
@@ -102,15 +102,15 @@ void FloodLadder::Tick(Clock::time_point now, int64_t wall_us) {
   PublishStep();
 }
 
-Batch FloodLadder::NewSummaryBatch() {
-  Batch batch;
+format::Batch FloodLadder::NewSummaryBatch() {
+  format::Batch batch;
   batch.id = next_id_();
   return batch;
 }
 
-void FloodLadder::SubmitSummary(Batch&& batch, const std::vector<ShedReporter::Count>& shed) {
-  if (!batch.aggregate_data.empty()) copy::PutTrailer(batch.aggregate_data);
-  if (!batch.shed_data.empty()) copy::PutTrailer(batch.shed_data);
+void FloodLadder::SubmitSummary(format::Batch&& batch, const std::vector<ShedReporter::Count>& shed) {
+  if (!batch.aggregate_data.empty()) format::copy::PutTrailer(batch.aggregate_data);
+  if (!batch.shed_data.empty()) format::copy::PutTrailer(batch.shed_data);
   uint64_t aggregated = batch.aggregated_events;
   if (submit_(std::move(batch))) {
     count_only_ = false;
@@ -124,26 +124,26 @@ void FloodLadder::SubmitSummary(Batch&& batch, const std::vector<ShedReporter::C
 void FloodLadder::Flush(int64_t wall_us) {
   std::vector<ShedReporter::Count> shed = shed_.Take();
   if (aggregator_.keys() > 0 || !shed.empty()) {
-    Batch batch = NewSummaryBatch();
-    aggregator_.Drain(window_start_us_, wall_us, [&](const AggregateRow& row) {
+    format::Batch batch = NewSummaryBatch();
+    aggregator_.Drain(window_start_us_, wall_us, [&](const format::AggregateRow& row) {
       if (batch.aggregate_rows >= options_.summary_rows) {
         SubmitSummary(std::move(batch), {});
         batch = NewSummaryBatch();
       }
-      if (batch.aggregate_data.empty()) copy::PutHeader(batch.aggregate_data);
-      SummaryEncoder::AppendAggregate(batch.aggregate_data, row, static_cast<int64_t>(batch.id));
+      if (batch.aggregate_data.empty()) format::copy::PutHeader(batch.aggregate_data);
+      format::SummaryEncoder::AppendAggregate(batch.aggregate_data, row, static_cast<int64_t>(batch.id));
       ++batch.aggregate_rows;
       batch.aggregated_events += row.events;
     });
     for (const ShedReporter::Count& count : shed) {
-      if (batch.shed_data.empty()) copy::PutHeader(batch.shed_data);
-      ShedRow row;
+      if (batch.shed_data.empty()) format::copy::PutHeader(batch.shed_data);
+      format::ShedRow row;
       row.window_start_us = shed_since_us_;
       row.window_end_us = wall_us;
       row.host = options_.host;
       row.cause = count.cause;
       row.events = count.events;
-      SummaryEncoder::AppendShed(batch.shed_data, row, static_cast<int64_t>(batch.id));
+      format::SummaryEncoder::AppendShed(batch.shed_data, row, static_cast<int64_t>(batch.id));
       ++batch.shed_rows;
       batch.shed_events += count.events;
     }

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/counters.h"
-#include "parse/event_row.h"
+#include "format/event_row.h"
 #include "pipeline/aggregator.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "pipeline/flood_detector.h"
 #include "pipeline/shed_reporter.h"
 
@@ -32,7 +32,7 @@ namespace sluice::pipeline {
 class FloodLadder {
  public:
   using Clock = std::chrono::steady_clock;
-  using Submit = std::function<bool(Batch&&)>;
+  using Submit = std::function<bool(format::Batch&&)>;
 
   struct Options {
     FloodDetector::Options detector;
@@ -50,7 +50,7 @@ class FloodLadder {
 
   // For a well-formed reject: true when it should be stored as a detail row, false when it
   // was counted here instead (aggregated, or shed as aggregate_full).
-  bool TakeReject(const parse::EventRow& row);
+  bool TakeReject(const format::EventRow& row);
   // The spool refused a batch of details (its rows are already counted as shed).
   void DetailRefused();
   // Samples the ingest rate and backlog, re-checks the spool's room and closes the window
@@ -63,10 +63,10 @@ class FloodLadder {
 
  private:
   // Starts a summary batch: a new id, empty COPY streams with their headers.
-  Batch NewSummaryBatch();
+  format::Batch NewSummaryBatch();
   // Ends the streams of `batch` and submits it; if it is refused, its aggregated events are
   // shed (spool_full) and `shed` is given back to be reported again.
-  void SubmitSummary(Batch&& batch, const std::vector<ShedReporter::Count>& shed);
+  void SubmitSummary(format::Batch&& batch, const std::vector<ShedReporter::Count>& shed);
   // Logs the steps entered and left since the last call and publishes them in the counters.
   void PublishStep();
 

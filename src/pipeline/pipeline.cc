@@ -22,14 +22,14 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Optio
                      ? std::nullopt
                      : std::make_optional<ingest::DatagramForwarder>(options.forward, counters)),
       batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
-               [this](Batch&& batch) {
+               [this](format::Batch&& batch) {
                  uint32_t rows = batch.rows;
                  if (submit_(std::move(batch))) return;
                  counters_.Shed(counters_.shed_spool_full, rows);
                  ladder_.DetailRefused();
                }),
       ladder_(options.flood, counters, [this] { return batcher_.TakeId(); },
-              [this](Batch&& batch) { return submit_(std::move(batch)); },
+              [this](format::Batch&& batch) { return submit_(std::move(batch)); },
               std::move(room_for_detail)),
       thread_([this] { Run(); }) {}
 
@@ -78,7 +78,7 @@ void Pipeline::Process(const ingest::DatagramBlock& block) {
   Batcher::Clock::time_point now = Batcher::Clock::now();
   uint64_t ignored = 0;
   block.ForEach([&](const ingest::Datagram& datagram) {
-    parse::EventRow row = builder_.Build(datagram);
+    format::EventRow row = builder_.Build(datagram);
     if (row.is_reject == true && !row.malformed) {
       if (ladder_.TakeReject(row)) batcher_.Add(row, now);
     } else if (keep_all_ || row.malformed) {

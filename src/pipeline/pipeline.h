@@ -10,7 +10,7 @@
 #include "common/counters.h"
 #include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "pipeline/flood_ladder.h"
@@ -26,7 +26,7 @@ namespace sluice::pipeline {
 // Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
 class Pipeline {
  public:
-  using Submit = std::function<bool(Batch&&)>;
+  using Submit = std::function<bool(format::Batch&&)>;
 
   struct Options {
     size_t batch_rows = 5000;

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "common/logging.h"
-#include "pipeline/copy_decoder.h"
-#include "pipeline/copy_encoder.h"
-#include "pipeline/summary_encoder.h"
+#include "format/copy_decoder.h"
+#include "format/copy_encoder.h"
+#include "format/summary_encoder.h"
 
 namespace sluice::sink {
 namespace {
@@ -19,17 +19,17 @@ std::string CopySql(std::string_view table, std::string_view columns) {
 // The COPY statement for a batch's events stream, by its format.
 const std::string& EventsCopySql(uint32_t format) {
   static const std::string* v2 =
-      new std::string(CopySql("events", pipeline::EventColumnsOf(pipeline::kBatchFormatV2)));
+      new std::string(CopySql("events", format::EventColumnsOf(format::kBatchFormatV2)));
   static const std::string* current =
-      new std::string(CopySql("events", pipeline::EventColumnsOf(pipeline::kBatchFormat)));
-  return format <= pipeline::kBatchFormatV2 ? *v2 : *current;
+      new std::string(CopySql("events", format::EventColumnsOf(format::kBatchFormat)));
+  return format <= format::kBatchFormatV2 ? *v2 : *current;
 }
 
 // Loads a batch's aggregate and shed rows, if it has any.
-Status CopySummaries(PgConnection& conn, const pipeline::Batch& batch) {
+Status CopySummaries(PgConnection& conn, const format::Batch& batch) {
   static const std::string* aggregates =
-      new std::string(CopySql("aggregates", pipeline::kAggregateColumns));
-  static const std::string* shed = new std::string(CopySql("shed", pipeline::kShedColumns));
+      new std::string(CopySql("aggregates", format::kAggregateColumns));
+  static const std::string* shed = new std::string(CopySql("shed", format::kShedColumns));
   if (!batch.aggregate_data.empty()) {
     SLUICE_RETURN_IF_ERROR(conn.CopyIn(*aggregates, batch.aggregate_data));
   }
@@ -38,7 +38,7 @@ Status CopySummaries(PgConnection& conn, const pipeline::Batch& batch) {
 }
 
 // "(instance, id, rows, events)" for the ledger: rows of every table, events brought in.
-std::string LedgerValues(const std::string& instance_literal, const pipeline::Batch& batch,
+std::string LedgerValues(const std::string& instance_literal, const format::Batch& batch,
                          uint64_t rows_stored) {
   return "(" + instance_literal + ", " + std::to_string(batch.id) + ", " +
          std::to_string(rows_stored + batch.aggregate_rows + batch.shed_rows) + ", " +
@@ -71,7 +71,7 @@ void BatchWriter::SetInstanceId(const std::string& instance_id) {
   PQfreemem(literal);
 }
 
-Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline::Batch>& batches) {
+Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<format::Batch>& batches) {
   std::string ledger =
       "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES ";
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -108,13 +108,13 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<pipeline:
   return outcomes;
 }
 
-Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters& counters,
+Status BatchWriter::WriteCounted(std::vector<format::Batch>& batches, Counters& counters,
                                  const std::string& who) {
   auto outcomes = Write(batches);
   if (!outcomes && outcomes.error().code() == ErrorCode::kRejected && batches.size() > 1) {
     // One of them is refused for its content: find which, writing one batch at a time.
-    for (pipeline::Batch& batch : batches) {
-      std::vector<pipeline::Batch> single;
+    for (format::Batch& batch : batches) {
+      std::vector<format::Batch> single;
       single.push_back(std::move(batch));
       Status status = WriteCounted(single, counters, who);
       batch = std::move(single.front());
@@ -123,7 +123,7 @@ Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters
     return Ok();
   }
   if (!outcomes && outcomes.error().code() == ErrorCode::kRejected) {
-    const pipeline::Batch& batch = batches.front();
+    const format::Batch& batch = batches.front();
     LogWarn(who + ": batch " + std::to_string(batch.id) + " refused by the database (" +
             outcomes.error().message() + "); looking for the refused rows");
     counters.db_errors.fetch_add(1, std::memory_order_relaxed);
@@ -161,13 +161,13 @@ Status BatchWriter::WriteCounted(std::vector<pipeline::Batch>& batches, Counters
   return Ok();
 }
 
-void BatchWriter::CountSummaries(const pipeline::Batch& batch, Counters& counters) {
+void BatchWriter::CountSummaries(const format::Batch& batch, Counters& counters) {
   counters.aggregated.fetch_add(batch.aggregated_events, std::memory_order_relaxed);
   counters.aggregate_rows.fetch_add(batch.aggregate_rows, std::memory_order_relaxed);
   counters.shed_rows.fetch_add(batch.shed_rows, std::memory_order_relaxed);
 }
 
-Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::Batch& batch) {
+Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const format::Batch& batch) {
   IsolatedWrite result;
   std::string id = std::to_string(batch.id);
   auto fail = [&](const Error& error) -> Result<IsolatedWrite> {
@@ -195,7 +195,7 @@ Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::
   }
   Status status = Ok();
   if (!batch.copy_data.empty()) {
-    auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+    auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);
     status = tuples ? LoadOrBisect(batch, *tuples, 0, tuples->size(), result)
                     : SetAside(batch, -1, batch.copy_data, batch.rows, batch.malformed,
                                "the batch's COPY stream could not be split into rows: " +
@@ -215,7 +215,7 @@ Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const pipeline::
   return result;
 }
 
-Status BatchWriter::LoadOrBisect(const pipeline::Batch& batch,
+Status BatchWriter::LoadOrBisect(const format::Batch& batch,
                                  const std::vector<std::string_view>& tuples, size_t begin,
                                  size_t end, IsolatedWrite& result) {
   if (begin == end) return Ok();
@@ -223,13 +223,13 @@ Status BatchWriter::LoadOrBisect(const pipeline::Batch& batch,
   std::vector<std::string_view> range(tuples.begin() + static_cast<std::ptrdiff_t>(begin),
                                       tuples.begin() + static_cast<std::ptrdiff_t>(end));
   Status loaded =
-      conn_->CopyIn(EventsCopySql(batch.format), pipeline::CopyDecoder::Assemble(range));
+      conn_->CopyIn(EventsCopySql(batch.format), format::CopyDecoder::Assemble(range));
   if (loaded) return conn_->Exec("RELEASE SAVEPOINT rows");
   if (loaded.error().code() != ErrorCode::kRejected) return loaded;
   SLUICE_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO SAVEPOINT rows; RELEASE SAVEPOINT rows"));
   if (end - begin == 1) {
-    auto fields = pipeline::CopyDecoder::DecodeTuple(tuples[begin]);
-    uint32_t malformed = fields && pipeline::FieldText(*fields, "malformed") == "true" ? 1 : 0;
+    auto fields = format::CopyDecoder::DecodeTuple(tuples[begin]);
+    uint32_t malformed = fields && format::FieldText(*fields, "malformed") == "true" ? 1 : 0;
     return SetAside(batch, static_cast<int64_t>(begin), tuples[begin], 1, malformed,
                     loaded.error().message(), result);
   }
@@ -238,13 +238,13 @@ Status BatchWriter::LoadOrBisect(const pipeline::Batch& batch,
   return LoadOrBisect(batch, tuples, middle, end, result);
 }
 
-Status BatchWriter::SetAside(const pipeline::Batch& batch, int64_t row, std::string_view tuple,
+Status BatchWriter::SetAside(const format::Batch& batch, int64_t row, std::string_view tuple,
                              uint32_t rows, uint32_t malformed, const std::string& error,
                              IsolatedWrite& result) {
   std::string raw;
   if (row >= 0) {
-    if (auto fields = pipeline::CopyDecoder::DecodeTuple(tuple)) {
-      raw = pipeline::FieldText(*fields, "raw");
+    if (auto fields = format::CopyDecoder::DecodeTuple(tuple)) {
+      raw = format::FieldText(*fields, "raw");
     }
   }
   std::string batch_id = std::to_string(batch.id);

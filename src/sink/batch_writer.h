@@ -7,7 +7,7 @@
 
 #include "common/counters.h"
 #include "common/status.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "sink/pg_connection.h"
 
 namespace sluice::sink {
@@ -40,14 +40,14 @@ class BatchWriter {
   // kUnavailable: retry later (the transaction was rolled back or the connection is gone).
   // kRejected: the database refused the content; retrying the same batch will not help.
   // Returns one outcome per batch, in order.
-  Result<std::vector<WriteOutcome>> Write(const std::vector<pipeline::Batch>& batches);
+  Result<std::vector<WriteOutcome>> Write(const std::vector<format::Batch>& batches);
 
   // Write() with the accounting: counts what was committed (stored, malformed, batches),
   // skipped (already in the ledger), set aside (dead_lettered) or lost (shed rejected) in
   // `counters`. A group the database refuses is retried batch by batch, and a refused batch
   // goes through WriteSettingAsideRefusedRows(). Returns the error that should make the caller
   // retry later (nothing of the failing group was committed), or Ok. `who` prefixes log lines.
-  Status WriteCounted(std::vector<pipeline::Batch>& batches, Counters& counters,
+  Status WriteCounted(std::vector<format::Batch>& batches, Counters& counters,
                       const std::string& who);
 
   // For a batch Write() got kRejected for: writes it in one transaction (with its ledger row,
@@ -56,7 +56,7 @@ class BatchWriter {
   // A batch whose COPY stream cannot be split is set aside whole (row_in_batch -1). When
   // setting aside is refused too, nothing is committed and every row is counted `lost`.
   // kUnavailable: retry later; nothing was committed.
-  Result<IsolatedWrite> WriteSettingAsideRefusedRows(const pipeline::Batch& batch);
+  Result<IsolatedWrite> WriteSettingAsideRefusedRows(const format::Batch& batch);
 
   PgConnection& connection() { return *conn_; }
   // Commits the next batches under another ledger name (as `sluice replay` does for
@@ -66,13 +66,13 @@ class BatchWriter {
  private:
   // Loads tuples [begin, end) of a batch under a savepoint; on refusal, halves the range
   // until single rows remain and sets those aside. Errors other than refusals end it.
-  Status LoadOrBisect(const pipeline::Batch& batch, const std::vector<std::string_view>& tuples,
+  Status LoadOrBisect(const format::Batch& batch, const std::vector<std::string_view>& tuples,
                       size_t begin, size_t end, IsolatedWrite& result);
   // Adds a committed batch's aggregate and shed rows to `counters`.
-  static void CountSummaries(const pipeline::Batch& batch, Counters& counters);
+  static void CountSummaries(const format::Batch& batch, Counters& counters);
   // Inserts one refused row (or, with row -1, a whole unsplittable batch) into
   // sluice.dead_letters under a savepoint; counts it as lost if that is refused too.
-  Status SetAside(const pipeline::Batch& batch, int64_t row, std::string_view tuple, uint32_t rows,
+  Status SetAside(const format::Batch& batch, int64_t row, std::string_view tuple, uint32_t rows,
                   uint32_t malformed, const std::string& error, IsolatedWrite& result);
 
   std::unique_ptr<PgConnection> conn_;

@@ -37,7 +37,7 @@ WriterPool::WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters&
 
 WriterPool::~WriterPool() { Stop(); }
 
-bool WriterPool::Submit(pipeline::Batch&& batch) { return spool_.Add(std::move(batch)); }
+bool WriterPool::Submit(format::Batch&& batch) { return spool_.Add(std::move(batch)); }
 
 bool WriterPool::Drain(std::chrono::steady_clock::time_point deadline) {
   return spool_.WaitEmpty(deadline);
@@ -103,7 +103,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       last_error.clear();
       backoff.Reset();
     }
-    std::vector<pipeline::Batch> batches =
+    std::vector<format::Batch> batches =
         spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
     if (batches.empty()) break;
     Status status = writer->WriteCounted(batches, counters_, "writer " + std::to_string(index));

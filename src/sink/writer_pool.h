@@ -11,7 +11,7 @@
 
 #include "common/counters.h"
 #include "common/mutex.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "sink/pg_connection.h"
 #include "spool/spool.h"
 
@@ -49,7 +49,7 @@ class WriterPool {
 
   // Hands `batch` to the spool; false, keeping nothing, when the spool has no room.
   // Never blocks on the database.
-  bool Submit(pipeline::Batch&& batch);
+  bool Submit(format::Batch&& batch);
 
   // Waits until every submitted batch is committed, or until `deadline`. True if all were.
   bool Drain(std::chrono::steady_clock::time_point deadline);

@@ -9,7 +9,7 @@ constexpr size_t kV3MetadataSize = 8 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 3 * 8;
 
 }  // namespace
 
-void AppendFrameContent(const pipeline::Batch& batch, std::string& out) {
+void AppendFrameContent(const format::Batch& batch, std::string& out) {
   out.reserve(out.size() + kV3MetadataSize + batch.bytes());
   PutLittleEndian(out, batch.id, 8);
   PutLittleEndian(out, batch.format, 4);
@@ -25,14 +25,14 @@ void AppendFrameContent(const pipeline::Batch& batch, std::string& out) {
   out.append(batch.copy_data).append(batch.aggregate_data).append(batch.shed_data);
 }
 
-Result<pipeline::Batch> DecodeFrameContent(std::string&& content, uint32_t version) {
-  pipeline::Batch batch;
+Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version) {
+  format::Batch batch;
   if (content.size() < kMinFrameContentSize) {
     return Fail(ErrorCode::kCorruption, "frame content too short");
   }
   batch.id = GetLittleEndian(content, 0, 8);
   if (version < 3) {
-    batch.format = pipeline::kBatchFormatV2;
+    batch.format = format::kBatchFormatV2;
     batch.rows = static_cast<uint32_t>(GetLittleEndian(content, 8, 4));
     batch.malformed = static_cast<uint32_t>(GetLittleEndian(content, 12, 4));
     content.erase(0, kMinFrameContentSize);  // a move within the buffer, not a second copy
@@ -57,7 +57,7 @@ Result<pipeline::Batch> DecodeFrameContent(std::string&& content, uint32_t versi
       shed_bytes != body - events_bytes - aggregate_bytes) {
     return Fail(ErrorCode::kCorruption, "frame content: stream lengths do not add up");
   }
-  if (batch.format < pipeline::kBatchFormatV2 || batch.format > pipeline::kBatchFormat) {
+  if (batch.format < format::kBatchFormatV2 || batch.format > format::kBatchFormat) {
     return Fail(ErrorCode::kCorruption,
                 "frame content: unknown batch format " + std::to_string(batch.format));
   }

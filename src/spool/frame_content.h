@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 
 namespace sluice::spool {
 
@@ -16,11 +16,11 @@ namespace sluice::spool {
 // (all integers little-endian). Version 1 frames are version 2's. Stateless, thread-safe.
 
 // Appends the version-3 content of `batch` to `out`.
-void AppendFrameContent(const pipeline::Batch& batch, std::string& out);
+void AppendFrameContent(const format::Batch& batch, std::string& out);
 
 // The batch in `content`, written in segment version `version`. kCorruption when the sizes
 // inside do not add up.
-Result<pipeline::Batch> DecodeFrameContent(std::string&& content, uint32_t version);
+Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version);
 
 // The smallest content of any version.
 inline constexpr size_t kMinFrameContentSize = 16;

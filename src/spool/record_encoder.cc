@@ -21,7 +21,7 @@ RecordEncoder::RecordEncoder(int zstd_level) : zstd_(std::make_unique<ZstdContex
 
 RecordEncoder::~RecordEncoder() = default;
 
-Result<std::string_view> RecordEncoder::Encode(const pipeline::Batch& batch) {
+Result<std::string_view> RecordEncoder::Encode(const format::Batch& batch) {
   frame_input_.clear();
   AppendFrameContent(batch, frame_input_);
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 
 namespace sluice::spool {
 
@@ -21,7 +21,7 @@ class RecordEncoder {
   RecordEncoder& operator=(const RecordEncoder&) = delete;
 
   // The record for `batch`; valid until the next call.
-  Result<std::string_view> Encode(const pipeline::Batch& batch);
+  Result<std::string_view> Encode(const format::Batch& batch);
 
  private:
   struct ZstdContext;

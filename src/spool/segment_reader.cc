@@ -159,7 +159,7 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
   return contents;
 }
 
-Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
+Result<format::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
                                      uint32_t version) {
   auto bytes = ReadRecordBytes(fd, offset, stored_bytes);
   if (!bytes) return tl::unexpected(bytes.error());

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "common/status.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 
 namespace sluice::spool {
 
 // An intact record of a segment.
 struct SpooledBatch {
-  pipeline::Batch batch;
+  format::Batch batch;
   uint64_t offset = 0;        // of its record header in the file
   uint64_t stored_bytes = 0;  // record header + compressed frame
 };
@@ -46,7 +46,7 @@ Result<SegmentContents> ReadSegment(const std::string& path);
 // Reads the one record at `offset` (`stored_bytes` long, as ReadSegment reported it) from the
 // open segment `fd` of format `version`. kCorruption when it no longer decodes.
 // Thread-safe (pread).
-Result<pipeline::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
+Result<format::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
                                      uint32_t version);
 
 }  // namespace sluice::spool

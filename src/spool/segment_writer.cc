@@ -66,7 +66,7 @@ Result<uint64_t> SegmentWriter::AppendRecord(std::string_view record, uint64_t r
   return uint64_t{record.size()};
 }
 
-Result<uint64_t> SegmentWriter::Append(const pipeline::Batch& batch, uint64_t room) {
+Result<uint64_t> SegmentWriter::Append(const format::Batch& batch, uint64_t room) {
   auto record = encoder_.Encode(batch);
   if (!record) return tl::unexpected(record.error());
   return AppendRecord(*record, room);

@@ -7,7 +7,7 @@
 
 #include "common/status.h"
 #include "common/unique_fd.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "spool/record_encoder.h"
 
 namespace sluice::spool {
@@ -29,7 +29,7 @@ class SegmentWriter {
   // the file as it was (a partial record is cut off).
   Result<uint64_t> AppendRecord(std::string_view record, uint64_t room = UINT64_MAX);
   // Encodes and appends `batch`, as AppendRecord does.
-  Result<uint64_t> Append(const pipeline::Batch& batch, uint64_t room = UINT64_MAX);
+  Result<uint64_t> Append(const format::Batch& batch, uint64_t room = UINT64_MAX);
   // Makes everything appended before the call durable (fdatasync).
   Status Sync() const;
 

@@ -191,7 +191,7 @@ Status Spool::Recover() {
   return Ok();
 }
 
-bool Spool::Add(pipeline::Batch&& batch) {
+bool Spool::Add(format::Batch&& batch) {
   const size_t size = batch.bytes();
   const bool wal = options_.mode == SpoolMode::kWal;
   const bool summary = batch.rows == 0;
@@ -234,7 +234,7 @@ bool Spool::Add(pipeline::Batch&& batch) {
   return true;
 }
 
-void Spool::KeepInMemory(Entry& entry, pipeline::Batch&& batch) {
+void Spool::KeepInMemory(Entry& entry, format::Batch&& batch) {
   memory_bytes_ += batch.bytes();
   entry.in_memory = true;
   entry.memory_bytes = batch.bytes();
@@ -290,9 +290,9 @@ Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& rec
   return DiskEntry{active_segment_, offset, *stored};
 }
 
-std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
+std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
                                          size_t max_bytes) {
-  std::vector<pipeline::Batch> batches;
+  std::vector<format::Batch> batches;
   struct ToRead {
     DiskEntry disk;
     int fd;
@@ -349,10 +349,10 @@ std::vector<pipeline::Batch> Spool::Take(std::stop_token stop, size_t max_batche
   return batches;
 }
 
-void Spool::Commit(const std::vector<pipeline::Batch>& batches) {
+void Spool::Commit(const std::vector<format::Batch>& batches) {
   {
     MutexLock lock(mu_);
-    for (const pipeline::Batch& batch : batches) {
+    for (const format::Batch& batch : batches) {
       auto it = in_flight_.find(batch.id);
       if (it == in_flight_.end()) continue;
       if (it->second.on_disk) ReleaseSegmentEntry(it->second.disk.segment);
@@ -365,7 +365,7 @@ void Spool::Commit(const std::vector<pipeline::Batch>& batches) {
   cv_.notify_all();
 }
 
-void Spool::Return(std::vector<pipeline::Batch>&& batches) {
+void Spool::Return(std::vector<format::Batch>&& batches) {
   {
     MutexLock lock(mu_);
     for (auto it = batches.rbegin(); it != batches.rend(); ++it) {

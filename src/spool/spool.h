@@ -17,7 +17,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
-#include "pipeline/batch.h"
+#include "format/batch.h"
 #include "spool/record_encoder.h"
 #include "spool/segment_format.h"
 #include "spool/segment_writer.h"
@@ -66,18 +66,18 @@ class Spool {
   // if there is room (logged): the database may still take it. A batch with detail rows may
   // fill each cap only up to DetailCap(): the rest is kept for summary batches (aggregates
   // and shed counts), so that when details no longer fit, the counts still do.
-  bool Add(pipeline::Batch&& batch) EXCLUDES(mu_, encode_mu_);
+  bool Add(format::Batch&& batch) EXCLUDES(mu_, encode_mu_);
   // Whether a batch with detail rows as large as the last one would find room now (in memory
   // or on disk).
   bool HasRoomForDetail() const EXCLUDES(mu_);
   // The oldest waiting batches, at most `max_batches` and `max_bytes` (but at least one);
   // waits while there are none; empty once `stop` is requested.
-  std::vector<pipeline::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
+  std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
       EXCLUDES(mu_);
   // The batches are in the database: forget them.
-  void Commit(const std::vector<pipeline::Batch>& batches) EXCLUDES(mu_);
+  void Commit(const std::vector<format::Batch>& batches) EXCLUDES(mu_);
   // The batches were not written: first in line again.
-  void Return(std::vector<pipeline::Batch>&& batches) EXCLUDES(mu_);
+  void Return(std::vector<format::Batch>&& batches) EXCLUDES(mu_);
   // Waits until nothing waits or is being written, or until `deadline`. True if empty.
   bool WaitEmpty(std::chrono::steady_clock::time_point deadline) EXCLUDES(mu_);
   // For shutdown, after the writers stopped: writes every batch that is only in memory to
@@ -106,7 +106,7 @@ class Spool {
   struct Entry {
     uint64_t id = 0;
     uint64_t events = 0;
-    pipeline::Batch batch;  // its streams are empty unless in_memory (or taken by a writer)
+    format::Batch batch;  // its streams are empty unless in_memory (or taken by a writer)
     bool in_memory = false;
     size_t memory_bytes = 0;
     bool on_disk = false;
@@ -129,7 +129,7 @@ class Spool {
   Result<DiskEntry> AppendRecord(const Result<std::string_view>& record, bool summary)
       REQUIRES(mu_);
   Status StartSegment() REQUIRES(mu_);
-  void KeepInMemory(Entry& entry, pipeline::Batch&& batch) REQUIRES(mu_);
+  void KeepInMemory(Entry& entry, format::Batch&& batch) REQUIRES(mu_);
   // Queues `entry` behind the others and wakes a writer.
   void Enqueue(Entry&& entry) REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);

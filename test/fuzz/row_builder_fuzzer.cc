@@ -12,8 +12,8 @@
 
 #include "parse/raw_text.h"
 #include "parse/reason_class.h"
-#include "pipeline/copy_decoder.h"
-#include "pipeline/copy_encoder.h"
+#include "format/copy_decoder.h"
+#include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
 
 namespace {
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return made;
   }();
   std::string_view payload(reinterpret_cast<const char*>(data), size);
-  parse::EventRow row = builder->Build({payload, 1'795'867'200'000'000, false});
+  format::EventRow row = builder->Build({payload, 1'795'867'200'000'000, false});
 
   Require(parse::IsStorableText(row.raw), "raw is not storable text");
   for (std::string_view field : {row.host, row.program, row.mta, row.stage, row.client_ip,
@@ -50,13 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           "a class outside the documented set");
 
   std::string copy;
-  pipeline::CopyEncoder::AppendHeader(copy);
-  pipeline::CopyEncoder::AppendRow(copy, row, 1);
-  pipeline::CopyEncoder::AppendTrailer(copy);
-  auto tuples = pipeline::CopyDecoder::SplitTuples(copy);
+  format::CopyEncoder::AppendHeader(copy);
+  format::CopyEncoder::AppendRow(copy, row, 1);
+  format::CopyEncoder::AppendTrailer(copy);
+  auto tuples = format::CopyDecoder::SplitTuples(copy);
   Require(tuples && tuples->size() == 1, "the encoded row does not split back");
-  auto fields = pipeline::CopyDecoder::DecodeTuple(tuples->front());
+  auto fields = format::CopyDecoder::DecodeTuple(tuples->front());
   Require(fields.has_value(), "the encoded row does not decode");
-  Require(pipeline::FieldText(*fields, "raw") == row.raw, "raw does not round-trip");
+  Require(format::FieldText(*fields, "raw") == row.raw, "raw does not round-trip");
   return 0;
 }

@@ -27,7 +27,7 @@ TEST(PostfixRejectTest, CutOrOtherPostfixLinesAreNotRejects) {
         "warning: unknown[192.0.2.1]: SASL LOGIN", "warning: SASL LOGIN authentication failed",
         ""}) {
     SCOPED_TRACE(message);
-    EventRow row;
+    format::EventRow row;
     ASSERT_TRUE(ParsePostfixReject("postfix/smtpd", message, row));
     EXPECT_EQ(Text(row.mta), "postfix");
     EXPECT_EQ(row.is_reject, std::optional<bool>(false));
@@ -39,14 +39,14 @@ TEST(PostfixRejectTest, PostscreenVerdictWithoutAClientIsNotAReject) {
   for (std::string message : {"PREGREET 14 after 0.08 from nowhere", "DNSBL rank 6 for [",
                               "HANGUP after 1 from []:25 in tests"}) {
     SCOPED_TRACE(message);
-    EventRow row;
+    format::EventRow row;
     ASSERT_TRUE(ParsePostfixReject("postfix/postscreen", message, row));
     EXPECT_EQ(row.is_reject, std::optional<bool>(false));
   }
 }
 
 TEST(PostfixRejectTest, EachParserLeavesOtherProgramsAlone) {
-  EventRow row;
+  format::EventRow row;
   EXPECT_FALSE(ParsePostfixReject("exim", "H=(x) [192.0.2.1] rejected RCPT <a@b>: no", row));
   EXPECT_FALSE(ParseEximReject("postfix/smtpd", "H=(x) [192.0.2.1] rejected RCPT <a@b>: no", row));
   EXPECT_FALSE(ParseSendmailReject("smtpd", "ruleset=check_rcpt, arg1=<a>, reject=550 x", row));

@@ -7,8 +7,8 @@
 namespace sluice::parse {
 namespace {
 
-EventRow Reject(std::string_view stage, std::string_view reason, std::string_view rbl = "") {
-  EventRow row;
+format::EventRow Reject(std::string_view stage, std::string_view reason, std::string_view rbl = "") {
+  format::EventRow row;
   row.is_reject = true;
   row.stage = stage;
   row.reason = reason;
@@ -19,11 +19,11 @@ EventRow Reject(std::string_view stage, std::string_view reason, std::string_vie
 // The corpus (test/parse/corpus) holds each class in real MTA wording; these are the rules'
 // edges.
 TEST(ReasonClassTest, OnlyRejectsHaveAClass) {
-  EventRow delivery;
+  format::EventRow delivery;
   delivery.is_reject = false;
   delivery.reason = "blocked using zen.spamhaus.org";
   EXPECT_EQ(ClassifyReject(delivery), "");
-  EventRow unknown;  // not an MTA line: is_reject NULL
+  format::EventRow unknown;  // not an MTA line: is_reject NULL
   EXPECT_EQ(ClassifyReject(unknown), "");
 }
 

@@ -47,7 +47,7 @@ std::vector<Case> ReadCorpus(const fs::path& file) {
   return cases;
 }
 
-std::map<std::string, std::string> Fields(const parse::EventRow& row) {
+std::map<std::string, std::string> Fields(const format::EventRow& row) {
   std::map<std::string, std::string> fields;
   auto text = [&](const char* name, std::string_view value) {
     if (!value.empty()) fields[name] = std::string(value);
@@ -106,7 +106,7 @@ TEST_P(RejectCorpusTest, EveryCutOfALineParsesWithinItsBytes) {
   for (const Case& c : ReadCorpus(file)) {
     for (size_t length = 0; length <= c.line.size(); ++length) {
       std::string cut = c.line.substr(0, length);
-      parse::EventRow row = builder.Build({cut, 1, false});
+      format::EventRow row = builder.Build({cut, 1, false});
       for (std::string_view field :
            {row.host, row.program, row.client_ip, row.client_name, row.helo, row.sender,
             row.recipient, row.dsn, row.reason, row.rbl}) {

@@ -18,10 +18,10 @@ struct Emitted {
 class AggregatorTest : public ::testing::Test {
  protected:
   // A reject from `ip`, kept alive by the fixture (rows hold views).
-  parse::EventRow Row(const std::string& ip, std::string_view klass = "rbl",
+  format::EventRow Row(const std::string& ip, std::string_view klass = "rbl",
                       int64_t at_us = 1'000) {
     ips_.push_back(ip);
-    parse::EventRow row;
+    format::EventRow row;
     row.received_at_us = at_us;
     row.host = "mx1";
     row.mta = "postfix";
@@ -34,7 +34,7 @@ class AggregatorTest : public ::testing::Test {
   }
   static std::vector<Emitted> Drain(Aggregator& aggregator) {
     std::vector<Emitted> rows;
-    aggregator.Drain(10, 20, [&](const AggregateRow& row) {
+    aggregator.Drain(10, 20, [&](const format::AggregateRow& row) {
       EXPECT_EQ(row.window_start_us, 10);
       EXPECT_EQ(row.window_end_us, 20);
       rows.push_back({std::string(row.host), std::string(row.client_ip),
@@ -148,7 +148,7 @@ TEST_F(AggregatorTest, WhenEvenClassKeysAreFullAnEventIsRefused) {
   uint64_t counted = 0, refused = 0;
   for (int i = 0; i < 40; ++i) {
     hosts.push_back("mx" + std::to_string(i));
-    parse::EventRow row = Row("192.0.2.1");
+    format::EventRow row = Row("192.0.2.1");
     row.host = hosts.back();
     (aggregator.Add(row) ? counted : refused) += 1;
   }

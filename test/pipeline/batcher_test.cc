@@ -12,15 +12,15 @@ using std::chrono::milliseconds;
 class BatcherTest : public ::testing::Test {
  protected:
   Batcher MakeBatcher(size_t rows, milliseconds age) {
-    return Batcher(rows, age, 1000, [this](Batch&& b) { emitted_.push_back(std::move(b)); });
+    return Batcher(rows, age, 1000, [this](format::Batch&& b) { emitted_.push_back(std::move(b)); });
   }
-  parse::EventRow Row(bool malformed = false) {
-    parse::EventRow row;
+  format::EventRow Row(bool malformed = false) {
+    format::EventRow row;
     row.raw = "line";
     row.malformed = malformed;
     return row;
   }
-  std::vector<Batch> emitted_;
+  std::vector<format::Batch> emitted_;
   Batcher::Clock::time_point t0_ = Batcher::Clock::now();
 };
 

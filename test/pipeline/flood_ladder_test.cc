@@ -24,16 +24,16 @@ class FloodLadderTest : public ::testing::Test {
   std::unique_ptr<FloodLadder> Make(FloodLadder::Options options) {
     return std::make_unique<FloodLadder>(
         std::move(options), counters_, [this] { return next_id_++; },
-        [this](Batch&& batch) {
+        [this](format::Batch&& batch) {
           if (!accept_) return false;
           summaries_.push_back(std::move(batch));
           return true;
         },
         [this] { return room_; });
   }
-  parse::EventRow Reject(int i) {
+  format::EventRow Reject(int i) {
     ips_.push_back("198.18.0." + std::to_string(i % 250));
-    parse::EventRow row;
+    format::EventRow row;
     row.received_at_us = 1'000'000 + i;
     row.is_reject = true;
     row.client_ip = ips_.back();
@@ -43,12 +43,12 @@ class FloodLadderTest : public ::testing::Test {
   }
   uint64_t Aggregated() const {
     uint64_t events = 0;
-    for (const Batch& batch : summaries_) events += batch.aggregated_events;
+    for (const format::Batch& batch : summaries_) events += batch.aggregated_events;
     return events;
   }
   uint64_t ShedRecorded() const {
     uint64_t events = 0;
-    for (const Batch& batch : summaries_) events += batch.shed_events;
+    for (const format::Batch& batch : summaries_) events += batch.shed_events;
     return events;
   }
   void SetUp() override { ips_.reserve(100'000); }
@@ -57,7 +57,7 @@ class FloodLadderTest : public ::testing::Test {
   uint64_t next_id_ = 1;
   bool accept_ = true;
   bool room_ = true;
-  std::vector<Batch> summaries_;
+  std::vector<format::Batch> summaries_;
   std::vector<std::string> ips_;
 };
 
@@ -69,7 +69,7 @@ TEST_F(FloodLadderTest, UnderFloodOneRejectInNIsADetailRowAndTheRestAreAggregate
   ladder->Flush(2'000'000);
   EXPECT_EQ(Aggregated(), 900u);  // each event in one place only
   ASSERT_FALSE(summaries_.empty());
-  for (const Batch& batch : summaries_) {
+  for (const format::Batch& batch : summaries_) {
     EXPECT_EQ(batch.rows, 0u);  // summaries never carry details: they use the spool's reserve
     EXPECT_LE(batch.aggregate_rows, 3u);
   }

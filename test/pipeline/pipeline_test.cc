@@ -33,7 +33,7 @@ class PipelineTest : public ::testing::Test {
   uint64_t RowsSubmitted() {
     MutexLock lock(mu_);
     uint64_t rows = 0;
-    for (const Batch& b : batches_) rows += b.rows;
+    for (const format::Batch& b : batches_) rows += b.rows;
     return rows;
   }
   static Pipeline::Options Options(size_t rows, std::chrono::milliseconds age, uint64_t base) {
@@ -52,7 +52,7 @@ class PipelineTest : public ::testing::Test {
     return options;
   }
   Pipeline::Submit Collect(bool accept) {
-    return [this, accept](Batch&& batch) {
+    return [this, accept](format::Batch&& batch) {
       if (!accept) return false;
       MutexLock lock(mu_);
       batches_.push_back(std::move(batch));
@@ -64,7 +64,7 @@ class PipelineTest : public ::testing::Test {
   ingest::DatagramQueue::Producer producer_{queue_};
   Counters counters_;
   Mutex mu_;
-  std::vector<Batch> batches_ GUARDED_BY(mu_);
+  std::vector<format::Batch> batches_ GUARDED_BY(mu_);
 };
 
 TEST_F(PipelineTest, BatchesByRowsAndByAge) {
@@ -119,7 +119,7 @@ TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
   pipeline.Stop();
   MutexLock lock(mu_);
   uint64_t rows = 0, aggregated = 0, aggregate_rows = 0;
-  for (const Batch& batch : batches_) {
+  for (const format::Batch& batch : batches_) {
     rows += batch.rows;
     aggregated += batch.aggregated_events;
     aggregate_rows += batch.aggregate_rows;

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/copy_encoder.h"
-#include "pipeline/summary_encoder.h"
+#include "format/copy_encoder.h"
+#include "format/summary_encoder.h"
 #include "support/pg_sandbox.h"
 
 namespace sluice::sink {
@@ -54,9 +54,9 @@ TEST(MigrationsTest, SummaryTablesHaveTheColumnsTheWritersCopyInto) {
                     "WHERE attrelid = 'sluice." + table +
                     "'::regclass AND attnum > 0 AND NOT attisdropped");
   };
-  EXPECT_EQ(columns("events"), pipeline::kEventColumns);
-  EXPECT_EQ(columns("aggregates"), pipeline::kAggregateColumns);
-  EXPECT_EQ(columns("shed"), pipeline::kShedColumns);
+  EXPECT_EQ(columns("events"), format::kEventColumns);
+  EXPECT_EQ(columns("aggregates"), format::kAggregateColumns);
+  EXPECT_EQ(columns("shed"), format::kShedColumns);
   EXPECT_EQ(pg.Query("SELECT detail_events || ' ' || aggregated_events || ' ' || shed_events "
                      "FROM sluice.accounting"),
             pg.Query("SELECT (SELECT count(*) FROM sluice.events) || ' ' || "

@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/batcher.h"
-#include "pipeline/copy_decoder.h"
-#include "pipeline/copy_fields.h"
-#include "pipeline/summary_encoder.h"
+#include "format/copy_decoder.h"
+#include "format/copy_fields.h"
+#include "format/summary_encoder.h"
 #include "sink/batch_writer.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
@@ -21,12 +21,12 @@ namespace {
 using testing::SharedPgSandbox;
 using testing::WaitUntil;
 
-pipeline::Batch MakeBatch(uint64_t id, int rows, const std::string& tag) {
-  std::optional<pipeline::Batch> out;
+format::Batch MakeBatch(uint64_t id, int rows, const std::string& tag) {
+  std::optional<format::Batch> out;
   pipeline::Batcher batcher(static_cast<size_t>(rows), std::chrono::hours(1), id,
-                            [&](pipeline::Batch&& b) { out = std::move(b); });
+                            [&](format::Batch&& b) { out = std::move(b); });
   for (int i = 0; i < rows; ++i) {
-    parse::EventRow row;
+    format::EventRow row;
     row.received_at_us = 1'795'867'200'000'000;
     row.program = "postfix/smtpd";
     row.pid = i;
@@ -93,8 +93,8 @@ TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
 
 // A batch spooled by sluice 0.3 (batch format 2: no reason_class column) still loads.
 TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
-  pipeline::Batch batch = MakeBatch(301, 3, "format2");
-  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  format::Batch batch = MakeBatch(301, 3, "format2");
+  auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);
   ASSERT_TRUE(tuples);
   std::vector<std::string> old;
   for (std::string_view tuple : *tuples) {
@@ -102,8 +102,8 @@ TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
     cut[1] = 20;
     old.push_back(std::move(cut));
   }
-  batch.copy_data = pipeline::CopyDecoder::Assemble({old.begin(), old.end()});
-  batch.format = pipeline::kBatchFormatV2;
+  batch.copy_data = format::CopyDecoder::Assemble({old.begin(), old.end()});
+  batch.format = format::kBatchFormatV2;
   auto spool = MakeSpool();
   WriterPool pool(Options(1), *spool, counters_);
   ASSERT_TRUE(pool.Submit(std::move(batch)));
@@ -117,9 +117,9 @@ TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
 
 // A summary batch: aggregate and shed rows, no detail rows, committed with its ledger row.
 TEST_F(WriterPoolTest, ASummaryBatchLandsItsAggregateAndShedRowsOnce) {
-  pipeline::Batch batch;
+  format::Batch batch;
   batch.id = 401;
-  pipeline::AggregateRow aggregate;
+  format::AggregateRow aggregate;
   aggregate.window_start_us = 1'795'867'200'000'000;
   aggregate.window_end_us = 1'795'867'210'000'000;
   aggregate.host = "mx1";
@@ -131,25 +131,25 @@ TEST_F(WriterPoolTest, ASummaryBatchLandsItsAggregateAndShedRowsOnce) {
   aggregate.first_seen_us = aggregate.window_start_us + 1;
   aggregate.last_seen_us = aggregate.window_end_us - 1;
   aggregate.sample = "<22>Nov 28 12:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: ...";
-  pipeline::copy::PutHeader(batch.aggregate_data);
-  pipeline::SummaryEncoder::AppendAggregate(batch.aggregate_data, aggregate, 401);
-  pipeline::copy::PutTrailer(batch.aggregate_data);
+  format::copy::PutHeader(batch.aggregate_data);
+  format::SummaryEncoder::AppendAggregate(batch.aggregate_data, aggregate, 401);
+  format::copy::PutTrailer(batch.aggregate_data);
   batch.aggregate_rows = 1;
   batch.aggregated_events = 12345;
-  pipeline::ShedRow shed;
+  format::ShedRow shed;
   shed.window_start_us = aggregate.window_start_us;
   shed.window_end_us = aggregate.window_end_us;
   shed.host = "sluice-host";
   shed.cause = "queue_full";
   shed.events = 17;
-  pipeline::copy::PutHeader(batch.shed_data);
-  pipeline::SummaryEncoder::AppendShed(batch.shed_data, shed, 401);
-  pipeline::copy::PutTrailer(batch.shed_data);
+  format::copy::PutHeader(batch.shed_data);
+  format::SummaryEncoder::AppendShed(batch.shed_data, shed, 401);
+  format::copy::PutTrailer(batch.shed_data);
   batch.shed_rows = 1;
   batch.shed_events = 17;
   auto spool = MakeSpool();
   WriterPool pool(Options(1), *spool, counters_);
-  pipeline::Batch again = batch;
+  format::Batch again = batch;
   ASSERT_TRUE(pool.Submit(std::move(batch)));
   ASSERT_TRUE(pool.Submit(std::move(again)));  // a retry: the ledger skips it
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
@@ -182,7 +182,7 @@ TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
 }
 
 TEST_F(WriterPoolTest, AnUnreadableBatchIsSetAsideWholeAndItsTransactionNeighboursLand) {
-  pipeline::Batch poison = MakeBatch(902, 5, "poison");
+  format::Batch poison = MakeBatch(902, 5, "poison");
   poison.copy_data.replace(19, 2, "\x7f\x7f");  // a tuple with 32639 columns: refused
   auto spool = MakeSpool();
   // All three wait before the pool starts, so its one writer takes them into one transaction.
@@ -207,9 +207,9 @@ TEST_F(WriterPoolTest, AnUnreadableBatchIsSetAsideWholeAndItsTransactionNeighbou
 TEST_F(WriterPoolTest, RefusedRowsAreSetAsideAndTheRestOfTheirBatchLandsOnce) {
   pg().Query(
       "ALTER TABLE sluice.events ADD CONSTRAINT test_no_poison CHECK (raw NOT LIKE '%POISON%')");
-  pipeline::Batch batch = MakeBatch(904, 10, "normal");
+  format::Batch batch = MakeBatch(904, 10, "normal");
   // Rows 3 and 7 carry the poison: as long as "normal", so the stream stays well formed.
-  auto tuples = pipeline::CopyDecoder::SplitTuples(batch.copy_data);
+  auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);
   ASSERT_TRUE(tuples);
   std::string copy = batch.copy_data;
   for (size_t row : {3u, 7u}) {
@@ -217,7 +217,7 @@ TEST_F(WriterPoolTest, RefusedRowsAreSetAsideAndTheRestOfTheirBatchLandsOnce) {
     copy.replace(copy.find("normal", at), 6, "POISON");
   }
   batch.copy_data = copy;
-  pipeline::Batch again = batch;  // sent twice: the second is skipped by the ledger
+  format::Batch again = batch;  // sent twice: the second is skipped by the ledger
   auto spool = MakeSpool();
   {
     WriterPool pool(Options(1), *spool, counters_);

@@ -18,8 +18,8 @@ namespace {
 
 using testing::TempDir;
 
-pipeline::Batch MakeBatch(uint64_t id, uint32_t rows) {
-  pipeline::Batch batch;
+format::Batch MakeBatch(uint64_t id, uint32_t rows) {
+  format::Batch batch;
   batch.id = id;
   batch.rows = rows;
   batch.malformed = rows / 10;
@@ -34,7 +34,7 @@ pipeline::Batch MakeBatch(uint64_t id, uint32_t rows) {
 
 class SegmentTest : public ::testing::Test {
  protected:
-  std::string Write(const std::vector<pipeline::Batch>& batches) {
+  std::string Write(const std::vector<format::Batch>& batches) {
     std::string path = dir_.File("seg-" + std::to_string(++n_));
     auto writer = SegmentWriter::Create(path, 3);
     EXPECT_TRUE(writer) << writer.error().message();
@@ -56,7 +56,7 @@ class SegmentTest : public ::testing::Test {
 };
 
 TEST_F(SegmentTest, RoundTripKeepsEveryBatchAndCompresses) {
-  std::vector<pipeline::Batch> batches = {MakeBatch(1, 100), MakeBatch(2, 1), MakeBatch(3, 500)};
+  std::vector<format::Batch> batches = {MakeBatch(1, 100), MakeBatch(2, 1), MakeBatch(3, 500)};
   std::string path = Write(batches);
   auto contents = ReadSegment(path);
   ASSERT_TRUE(contents) << contents.error().message();

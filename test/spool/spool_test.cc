@@ -15,8 +15,8 @@ namespace {
 
 using testing::TempDir;
 
-pipeline::Batch MakeBatch(uint64_t id, uint32_t rows = 20) {
-  pipeline::Batch batch;
+format::Batch MakeBatch(uint64_t id, uint32_t rows = 20) {
+  format::Batch batch;
   batch.id = id;
   batch.rows = rows;
   for (uint32_t i = 0; i < rows; ++i) {
@@ -60,7 +60,7 @@ class SpoolTest : public ::testing::Test {
     std::multiset<uint64_t> ids;
     std::stop_source stop;
     while (spool.waiting_batches() > 0) {
-      std::vector<pipeline::Batch> batches = spool.Take(stop.get_token(), 4, 1 << 20);
+      std::vector<format::Batch> batches = spool.Take(stop.get_token(), 4, 1 << 20);
       for (const auto& b : batches) {
         ids.insert(b.id);
         EXPECT_EQ(b.copy_data, MakeBatch(b.id, b.rows).copy_data);
@@ -152,7 +152,7 @@ TEST_F(SpoolTest, SummaryBatchesStillFitWhenDetailsNoLonger) {
   uint64_t id = 1;
   while (spool->Add(MakeBatch(id))) ++id;  // details until their part of the disk is full
   EXPECT_FALSE(spool->HasRoomForDetail());
-  pipeline::Batch summary;  // aggregates and shed counts only: no detail rows
+  format::Batch summary;  // aggregates and shed counts only: no detail rows
   summary.id = 100;
   summary.aggregate_data = std::string(64, 'a');
   summary.aggregate_rows = 1;
@@ -162,7 +162,7 @@ TEST_F(SpoolTest, SummaryBatchesStillFitWhenDetailsNoLonger) {
   EXPECT_TRUE(spool->Add(std::move(summary)));
   EXPECT_EQ(counters_.spool_events.load(), (id - 1) * 20 + 5000);
   std::stop_source stop;
-  std::vector<pipeline::Batch> taken;
+  std::vector<format::Batch> taken;
   while (spool->waiting_batches() > 0) {
     for (auto& batch : spool->Take(stop.get_token(), 8, 1 << 20)) taken.push_back(std::move(batch));
   }

@@ -1,11 +1,11 @@
-#include "pipeline/copy_fields.h"
+#include "format/copy_fields.h"
 
 #include <arpa/inet.h>
 
 #include <array>
 #include <charconv>
 
-namespace sluice::pipeline::copy {
+namespace sluice::format::copy {
 namespace {
 
 constexpr uint8_t kPgsqlAfInet = 2;  // PostgreSQL's own codes, not the OS's AF_*
@@ -60,4 +60,4 @@ void PutInet(std::string& out, std::string_view text) {
   out.append(reinterpret_cast<const char*>(addr.data()), length);
 }
 
-}  // namespace sluice::pipeline::copy
+}  // namespace sluice::format::copy

@@ -1,4 +1,4 @@
-#include "pipeline/copy_decoder.h"
+#include "format/copy_decoder.h"
 
 #include <arpa/inet.h>
 
@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <ctime>
 
-#include "pipeline/copy_encoder.h"
-#include "pipeline/copy_fields.h"
+#include "format/copy_encoder.h"
+#include "format/copy_fields.h"
 
-namespace sluice::pipeline {
+namespace sluice::format {
 namespace {
 
 constexpr size_t kHeaderSize = 19;
@@ -179,33 +179,4 @@ std::string_view FieldText(const std::vector<DecodedField>& fields, std::string_
   return "";
 }
 
-std::string FieldsToJson(const std::vector<DecodedField>& fields) {
-  std::string out = "{";
-  for (const DecodedField& field : fields) {
-    if (field.null) continue;
-    if (out.size() > 1) out.push_back(',');
-    out.append("\"").append(field.name).append("\":");
-    if (!field.quoted) {
-      out.append(field.text);
-      continue;
-    }
-    out.push_back('"');
-    for (char c : field.text) {
-      if (c == '"' || c == '\\') {
-        out.push_back('\\');
-        out.push_back(c);
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        std::array<char, 8> escaped{};
-        std::snprintf(escaped.data(), escaped.size(), "\\u%04x", static_cast<unsigned>(c));
-        out.append(escaped.data());
-      } else {
-        out.push_back(c);
-      }
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

@@ -9,7 +9,7 @@
 // Field writers for PostgreSQL's binary COPY format
 // (https://www.postgresql.org/docs/15/sql-copy.html, "Binary Format"), shared by the encoders
 // of sluice.events, sluice.aggregates and sluice.shed rows. Stateless and thread-safe.
-namespace sluice::pipeline::copy {
+namespace sluice::format::copy {
 
 // Microseconds between the Unix epoch and PostgreSQL's epoch, 2000-01-01 UTC.
 inline constexpr int64_t kPostgresEpochOffsetUs = 946'684'800'000'000;
@@ -57,4 +57,4 @@ inline void PutBool(std::string& out, std::optional<bool> value) {
 // is not an address is written as NULL.
 void PutInet(std::string& out, std::string_view text);
 
-}  // namespace sluice::pipeline::copy
+}  // namespace sluice::format::copy

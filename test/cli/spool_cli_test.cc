@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
 #include "support/process.h"
@@ -22,16 +22,16 @@ using testing::TempDir;
 // A COPY stream of `rows` rows whose raw lines are "batch B row R".
 std::string CopyStream(uint64_t batch, uint32_t rows) {
   std::string out;
-  pipeline::CopyEncoder::AppendHeader(out);
+  format::CopyEncoder::AppendHeader(out);
   for (uint32_t r = 0; r < rows; ++r) {
     std::string raw = "batch " + std::to_string(batch) + " row " + std::to_string(r);
-    parse::EventRow row;
+    format::EventRow row;
     row.received_at_us = 1'795'878'146'000'000 + static_cast<int64_t>(batch * 1000 + r);
     row.raw = raw;
     row.program = "postfix/smtpd";
-    pipeline::CopyEncoder::AppendRow(out, row, static_cast<int64_t>(batch));
+    format::CopyEncoder::AppendRow(out, row, static_cast<int64_t>(batch));
   }
-  pipeline::CopyEncoder::AppendTrailer(out);
+  format::CopyEncoder::AppendTrailer(out);
   return out;
 }
 
@@ -47,7 +47,7 @@ class SpoolCliTest : public ::testing::Test {
     auto writer = spool::SegmentWriter::Create(path, 3);
     EXPECT_TRUE(writer);
     for (int i = 0; i < batches; ++i) {
-      pipeline::Batch batch;
+      format::Batch batch;
       batch.id = static_cast<uint64_t>(i + 1);
       batch.rows = 10;
       batch.copy_data = CopyStream(batch.id, batch.rows);

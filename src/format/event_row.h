@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-namespace sluice::parse {
+namespace sluice::format {
 
 // One row of sluice.events, as views into the datagram (or into a buffer the caller keeps
 // alive until the row is encoded). Empty optionals and empty views are stored as NULL, except
@@ -32,4 +32,4 @@ struct EventRow {
   bool malformed = false;  // binary, not UTF-8, truncated or empty
 };
 
-}  // namespace sluice::parse
+}  // namespace sluice::format

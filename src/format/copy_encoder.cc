@@ -1,11 +1,11 @@
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 
 #include <cstdint>
 
-#include "pipeline/batch.h"
-#include "pipeline/copy_fields.h"
+#include "format/batch.h"
+#include "format/copy_fields.h"
 
-namespace sluice::pipeline {
+namespace sluice::format {
 namespace {
 
 using copy::PutBigEndian;
@@ -26,7 +26,7 @@ std::string_view EventColumnsOf(uint32_t format) {
 
 void CopyEncoder::AppendHeader(std::string& out) { copy::PutHeader(out); }
 
-void CopyEncoder::AppendRow(std::string& out, const parse::EventRow& row, int64_t batch_id) {
+void CopyEncoder::AppendRow(std::string& out, const EventRow& row, int64_t batch_id) {
   PutBigEndian<int16_t>(out, kColumnCount);
   PutTimestamp(out, row.received_at_us);
   PutTimestamp(out, row.logged_at_us);
@@ -54,4 +54,4 @@ void CopyEncoder::AppendRow(std::string& out, const parse::EventRow& row, int64_
 
 void CopyEncoder::AppendTrailer(std::string& out) { copy::PutTrailer(out); }
 
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

@@ -1,10 +1,10 @@
-#include "pipeline/copy_encoder.h"
+#include "format/copy_encoder.h"
 
-#include "pipeline/batch.h"
+#include "format/batch.h"
 
 #include <gtest/gtest.h>
 
-namespace sluice::pipeline {
+namespace sluice::format {
 namespace {
 
 // Reads big-endian integers and fields back from a COPY stream.
@@ -39,7 +39,7 @@ TEST(CopyEncoderTest, BatchFormatTwoHasEveryColumnButReasonClass) {
 }
 
 TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
-  parse::EventRow row;
+  EventRow row;
   row.received_at_us = 946'684'800'000'001;  // 2000-01-01T00:00:00.000001Z
   row.program = "postfix/smtpd";
   row.pid = 42;
@@ -83,7 +83,7 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
 }
 
 TEST(CopyEncoderTest, EmptyRawIsAnEmptyStringNotNull) {
-  parse::EventRow row;
+  EventRow row;
   std::string out;
   CopyEncoder::AppendRow(out, row, 1);
   Reader r(out);
@@ -93,7 +93,7 @@ TEST(CopyEncoderTest, EmptyRawIsAnEmptyStringNotNull) {
 }
 
 TEST(CopyEncoderTest, Ipv6AndInvalidAddresses) {
-  parse::EventRow row;
+  EventRow row;
   row.client_ip = "2001:db8::1";
   std::string v6;
   CopyEncoder::AppendRow(v6, row, 1);
@@ -105,4 +105,4 @@ TEST(CopyEncoderTest, Ipv6AndInvalidAddresses) {
 }
 
 }  // namespace
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

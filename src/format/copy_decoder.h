@@ -7,7 +7,7 @@
 
 #include "common/status.h"
 
-namespace sluice::pipeline {
+namespace sluice::format {
 
 // One column of a decoded sluice.events row.
 struct DecodedField {
@@ -33,7 +33,4 @@ class CopyDecoder {
 // The text of the column `name` in `fields` ("" when NULL or absent).
 std::string_view FieldText(const std::vector<DecodedField>& fields, std::string_view name);
 
-// `fields` as one JSON object with the non-NULL columns; strings escaped per RFC 8259.
-std::string FieldsToJson(const std::vector<DecodedField>& fields);
-
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace sluice::pipeline {
+namespace sluice::format {
 
 // One row of sluice.aggregates: `events` rejects that shared a key in a window. Views must
 // stay valid until the row is encoded. Value type; thread-compatible.
@@ -49,4 +49,4 @@ class SummaryEncoder {
   static void AppendShed(std::string& out, const ShedRow& row, int64_t batch_id);
 };
 
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

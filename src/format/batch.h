@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sluice::pipeline {
+namespace sluice::format {
 
 // The layout of a batch's streams. Spooled batches keep the format they were made with, so a
 // spool written by an older sluice loads into the columns it was encoded for.
@@ -37,4 +37,4 @@ struct Batch {
   size_t bytes() const { return copy_data.size() + aggregate_data.size() + shed_data.size(); }
 };
 
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

@@ -1,8 +1,8 @@
-#include "pipeline/summary_encoder.h"
+#include "format/summary_encoder.h"
 
-#include "pipeline/copy_fields.h"
+#include "format/copy_fields.h"
 
-namespace sluice::pipeline {
+namespace sluice::format {
 
 void SummaryEncoder::AppendAggregate(std::string& out, const AggregateRow& row,
                                      int64_t batch_id) {
@@ -34,4 +34,4 @@ void SummaryEncoder::AppendShed(std::string& out, const ShedRow& row, int64_t ba
   copy::PutInteger<int64_t>(out, batch_id);
 }
 
-}  // namespace sluice::pipeline
+}  // namespace sluice::format

@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common/counters.h"
+#include "support/fake_clock.h"
 #include "pipeline/aggregator.h"
 #include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
@@ -98,20 +99,24 @@ void BM_RowsPerMillionEventsUnderFlood(benchmark::State& state) {
     uint64_t rows = 0, next_id = 1;
     sluice::pipeline::FloodLadder::Options options;
     options.detector.mode = sluice::pipeline::FloodMode::kAlways;
+    sluice::testing::FakeClock clock(1'000'000);
     sluice::pipeline::FloodLadder ladder(
-        options, counters, [&] { return next_id++; },
+        options, counters, clock, [&] { return next_id++; },
         [&](sluice::format::Batch&& batch) {
           rows += batch.aggregate_rows + batch.shed_rows;
           return true;
         },
         nullptr);
     sluice::pipeline::EventBuilder builder;
-    int64_t wall_us = 1'000'000;
     for (size_t i = 0; i < lines.size(); ++i) {
       if (ladder.TakeReject(builder.Build({lines[i], 1, false}))) ++rows;
-      if ((i + 1) % 200'000 == 0) ladder.Flush(wall_us += 10'000'000);
+      if ((i + 1) % 200'000 == 0) {
+        clock.Advance(std::chrono::seconds(10));
+        ladder.Flush();
+      }
     }
-    ladder.Flush(wall_us + 1);
+    clock.Advance(std::chrono::microseconds(1));
+    ladder.Flush();
     state.counters["rows_per_million"] = static_cast<double>(rows);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines.size()));

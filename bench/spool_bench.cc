@@ -13,6 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "common/env.h"
 #include "ingest/datagram_block.h"
 #include "format/batch.h"
 #include "format/copy_encoder.h"
@@ -131,7 +132,7 @@ void BM_SegmentAppend(benchmark::State& state) {
   uint64_t disk = 0;
   for (auto _ : state) {
     ::unlink(path.c_str());
-    auto writer = sluice::spool::SegmentWriter::Create(path, static_cast<int>(state.range(0)),
+    auto writer = sluice::spool::SegmentWriter::Create(sluice::DefaultEnv().fs, path, static_cast<int>(state.range(0)),
                                                        "bench:/run/sluice/sluice.sock");
     if (!writer) {
       state.SkipWithError(writer.error().message().c_str());
@@ -153,11 +154,11 @@ void BM_SegmentRead(benchmark::State& state) {
   std::string path = TempPath("read");
   {
     ::unlink(path.c_str());
-    auto writer = sluice::spool::SegmentWriter::Create(path, 3);
+    auto writer = sluice::spool::SegmentWriter::Create(sluice::DefaultEnv().fs, path, 3);
     for (const auto& batch : SharedBatches()) (void)(*writer)->Append(batch);
   }
   for (auto _ : state) {
-    auto contents = sluice::spool::ReadSegment(path);
+    auto contents = sluice::spool::ReadSegment(sluice::DefaultEnv().fs, path);
     if (!contents || contents->batches.size() != kBatches) {
       state.SkipWithError("segment did not read back whole");
       return;

@@ -11,12 +11,12 @@
 #include "cli/progress.h"
 #include "cli/segment_files.h"
 #include "common/counters.h"
-#include "common/unique_fd.h"
+#include "common/env.h"
 #include "config/instance_id.h"
 #include "sink/batch_writer.h"
 #include "sink/writer_pool.h"
 #include "spool/segment_reader.h"
-#include "spool/spool.h"
+#include "spool/directory_lock.h"
 
 namespace sluice::cli {
 namespace {
@@ -30,17 +30,17 @@ struct SegmentFile {
 };
 
 // Takes the lock of `dir` when it is a spool (has a LOCK file).
-Result<UniqueFd> LockIfSpool(const fs::path& dir) {
+Result<std::unique_ptr<FileLock>> LockIfSpool(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::exists(dir / "LOCK", ec)) return UniqueFd();
-  return spool::LockSpoolDirectory(dir.string());
+  if (!fs::exists(dir / "LOCK", ec)) return std::unique_ptr<FileLock>();
+  return spool::LockSpoolDirectory(DefaultEnv().fs, dir.string());
 }
 
 }  // namespace
 
 int RunReplay(const config::Settings& settings, const std::vector<std::string>& segments) {
   const bool whole_spool = segments.empty();
-  std::vector<UniqueFd> locks;
+  std::vector<std::unique_ptr<FileLock>> locks;
   std::vector<SegmentFile> files;
   if (whole_spool) {
     std::error_code ec;
@@ -48,7 +48,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
       std::cerr << "sluice replay: no spool directory " << settings.spool.dir << "\n";
       return 1;
     }
-    auto lock = spool::LockSpoolDirectory(settings.spool.dir);
+    auto lock = spool::LockSpoolDirectory(DefaultEnv().fs, settings.spool.dir);
     if (!lock) {
       std::cerr << "sluice replay: " << lock.error().message() << "\n";
       return 1;
@@ -76,7 +76,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
   // First pass: what there is to do, for the progress bar.
   uint64_t total_rows = 0;
   for (SegmentFile& file : files) {
-    auto contents = spool::ReadSegment(file.path.string());
+    auto contents = spool::ReadSegment(DefaultEnv().fs, file.path.string());
     if (!contents) continue;  // reported in the second pass
     for (const auto& spooled : contents->batches) file.rows += spooled.batch.events();
     total_rows += file.rows;
@@ -89,7 +89,7 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
   uint64_t rows_done = 0, raw_done = 0, batches_seen = 0;
   bool incomplete = false;
   for (const SegmentFile& file : files) {
-    auto contents = spool::ReadSegment(file.path.string());
+    auto contents = spool::ReadSegment(DefaultEnv().fs, file.path.string());
     if (!contents) {
       std::cerr << "\nsluice replay: " << contents.error().message() << "; skipped\n";
       incomplete = true;

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/segment_files.h"
 #include "cli/row_json.h"
+#include "cli/segment_files.h"
+#include "common/env.h"
 #include "format/copy_decoder.h"
 #include "spool/segment_reader.h"
 
@@ -50,7 +51,7 @@ int RunSpoolList(const config::Settings& settings) {
               "state");
   uint64_t total_batches = 0, total_rows = 0, total_disk = 0, total_raw = 0;
   for (const fs::path& path : files) {
-    auto contents = spool::ReadSegment(path.string());
+    auto contents = spool::ReadSegment(DefaultEnv().fs, path.string());
     uint64_t rows = 0, raw = 0;
     size_t batches = contents ? contents->batches.size() : 0;
     std::string oldest = "-", newest = "-";
@@ -90,7 +91,7 @@ int RunSpoolVerify(const config::Settings& settings) {
   int bad = 0;
   size_t batches = 0;
   for (const fs::path& path : files) {
-    auto contents = spool::ReadSegment(path.string());
+    auto contents = spool::ReadSegment(DefaultEnv().fs, path.string());
     if (!contents) {
       std::cout << path.string() << ": " << contents.error().message() << "\n";
       ++bad;
@@ -123,7 +124,7 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
   bool damaged = false;
   std::string line;
   for (const fs::path& path : files) {
-    auto contents = spool::ReadSegment(path.string());
+    auto contents = spool::ReadSegment(DefaultEnv().fs, path.string());
     if (!contents) {
       std::cerr << "sluice spool cat: " << contents.error().message() << "\n";
       damaged = true;

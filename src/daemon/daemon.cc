@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env.h"
 #include "common/logging.h"
 #include "config/instance_id.h"
 #include "ingest/datagram_queue.h"
@@ -33,10 +34,9 @@ LogLevel ParseLevel(const std::string& level) {
   return LogLevel::kInfo;
 }
 
-uint64_t BatchIdBase() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return static_cast<uint64_t>(ms.count()) * 1'000'000;  // room for 10^6 batches per ms of uptime
+uint64_t BatchIdBase(const Clock& clock) {
+  auto ms = clock.WallMicros() / 1000;
+  return static_cast<uint64_t>(ms) * 1'000'000;  // room for 10^6 batches per ms of uptime
 }
 
 // Checks the schema when the database answers; an unreachable database is not an error at
@@ -58,11 +58,11 @@ std::string HostName() {
   return name.data();
 }
 
-pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings) {
+pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, const Clock& clock) {
   pipeline::Pipeline::Options options;
   options.batch_rows = settings.database.batch_rows;
   options.batch_ms = settings.database.batch_ms;
-  options.batch_id_base = BatchIdBase();
+  options.batch_id_base = BatchIdBase(clock);
   options.keep_all = settings.ingest.keep == "all";
   options.forward = settings.ingest.forward;
   const config::FloodSettings& flood = settings.flood;
@@ -114,7 +114,7 @@ void WaitForStopSignal(const sigset_t& set, const Counters& counters) {
 
 }  // namespace
 
-int RunDaemon(const config::Settings& settings) {
+int RunDaemon(const config::Settings& settings, Env& env) {
   SetLogLevel(ParseLevel(settings.log.level));
   sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits this
@@ -134,7 +134,7 @@ int RunDaemon(const config::Settings& settings) {
   spool_options.disk_bytes = uint64_t{settings.spool.disk_mb} << 20;
   spool_options.segment_bytes = uint64_t{settings.spool.segment_mb} << 20;
   spool_options.zstd_level = settings.spool.zstd_level;
-  auto spool = spool::Spool::Open(spool_options, counters);
+  auto spool = spool::Spool::Open(spool_options, env, counters);
   if (!spool) {
     LogError(spool.error().message());
     return kExitFailure;
@@ -147,14 +147,14 @@ int RunDaemon(const config::Settings& settings) {
   pool_options.backoff_max = settings.database.backoff_max_ms;
   pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
   pool_options.ledger_keep_days = settings.database.ledger_keep_days;
-  sink::WriterPool pool(pool_options, **spool, counters);
+  sink::WriterPool pool(pool_options, **spool, counters, env.clock);
 
   size_t block_bytes = std::max(
       kMinBlockBytes, ingest::DatagramBlock::RecordSize(settings.ingest.max_datagram_bytes));
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
   pipeline::Pipeline pipeline(
-      queue, counters, PipelineOptions(settings),
+      queue, counters, env.clock, PipelineOptions(settings, env.clock),
       [&pool](format::Batch&& batch) { return pool.Submit(std::move(batch)); },
       [&spool] { return (*spool)->HasRoomForDetail(); });
   // Bind last: senders may start the moment the socket exists, and must find receivers.
@@ -180,7 +180,7 @@ int RunDaemon(const config::Settings& settings) {
 
   for (auto& receiver : receivers) receiver->Stop();
   pipeline.Stop();
-  auto deadline = std::chrono::steady_clock::now() + settings.database.shutdown_timeout_ms;
+  auto deadline = env.clock.Now() + settings.database.shutdown_timeout_ms;
   if (!pool.Drain(deadline)) {
     LogWarn("shutdown timeout reached with batches unwritten; they stay in the spool at " +
             settings.spool.dir + " for the next start");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/counters.h"
+#include "common/env.h"
 #include "config/settings.h"
 
 namespace sluice::daemon {
@@ -16,7 +17,7 @@ inline constexpr int kExitBadConfig = 2;  // the config file was refused
 // the queue and emits its last batch → writers flush within database.shutdown_timeout_ms →
 // what is still in memory goes to the spool's segments for the next start.
 // Prints the counters' one-line summary at exit. Call once, from the main thread, before any
-// other thread exists (it blocks the signals it waits for).
-int RunDaemon(const config::Settings& settings);
+// other thread exists (it blocks the signals it waits for). Files and time go through `env`.
+int RunDaemon(const config::Settings& settings, Env& env);
 
 }  // namespace sluice::daemon

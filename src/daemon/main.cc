@@ -23,5 +23,5 @@ int main(int argc, char** argv) {
     std::cerr << "sluiced: " << settings.error().message() << "\n";
     return sluice::daemon::kExitBadConfig;
   }
-  return sluice::daemon::RunDaemon(*settings);
+  return sluice::daemon::RunDaemon(*settings, sluice::DefaultEnv());
 }

@@ -3,7 +3,6 @@
 #include <string>
 #include <utility>
 
-#include "common/clock.h"
 #include "common/logging.h"
 #include "format/copy_fields.h"
 #include "format/summary_encoder.h"
@@ -36,17 +35,19 @@ std::string_view StepName(uint64_t step) {
 
 }  // namespace
 
-FloodLadder::FloodLadder(Options options, Counters& counters, std::function<uint64_t()> next_id,
-                         Submit submit, std::function<bool()> room_for_detail)
+FloodLadder::FloodLadder(Options options, Counters& counters, const Clock& clock,
+                         std::function<uint64_t()> next_id, Submit submit,
+                         std::function<bool()> room_for_detail)
     : options_(std::move(options)),
       counters_(counters),
+      clock_(clock),
       next_id_(std::move(next_id)),
       submit_(std::move(submit)),
       room_for_detail_(std::move(room_for_detail)),
       detector_(options_.detector),
       aggregator_(options_.aggregate),
       shed_(counters),
-      window_start_us_(WallMicros()),
+      window_start_us_(clock.WallMicros()),
       window_end_us_(WindowEnd(window_start_us_, options_.window)),
       shed_since_us_(window_start_us_) {
   PublishStep();
@@ -75,11 +76,12 @@ bool FloodLadder::TakeReject(const format::EventRow& row) {
 void FloodLadder::DetailRefused() {
   if (details_blocked_) return;
   details_blocked_ = true;
-  last_room_check_ = Clock::now();
+  last_room_check_ = clock_.Now();
   PublishStep();
 }
 
-void FloodLadder::Tick(Clock::time_point now, int64_t wall_us) {
+void FloodLadder::Tick() {
+  Clock::TimePoint now = clock_.Now();
   if (now - last_sample_ < kSampleInterval) return;
   last_sample_ = now;
   bool was_flood = detector_.in_flood();
@@ -90,7 +92,7 @@ void FloodLadder::Tick(Clock::time_point now, int64_t wall_us) {
             std::to_string(static_cast<uint64_t>(detector_.rate())) + " events/s, backlog " +
             std::to_string(counters_.spool_events.load(std::memory_order_relaxed)) + " events");
     if (!flood) {
-      Flush(wall_us);  // the aggregates end where detail rows resume
+      Flush();  // the aggregates end where detail rows resume
       since_sample_ = 0;
     }
   }
@@ -98,7 +100,7 @@ void FloodLadder::Tick(Clock::time_point now, int64_t wall_us) {
     last_room_check_ = now;
     if (!room_for_detail_ || room_for_detail_()) details_blocked_ = false;
   }
-  if (wall_us >= window_end_us_) Flush(wall_us);
+  if (clock_.WallMicros() >= window_end_us_) Flush();
   PublishStep();
 }
 
@@ -121,7 +123,8 @@ void FloodLadder::SubmitSummary(format::Batch&& batch, const std::vector<ShedRep
   count_only_ = true;
 }
 
-void FloodLadder::Flush(int64_t wall_us) {
+void FloodLadder::Flush() {
+  const int64_t wall_us = clock_.WallMicros();
   std::vector<ShedReporter::Count> shed = shed_.Take();
   if (aggregator_.keys() > 0 || !shed.empty()) {
     format::Batch batch = NewSummaryBatch();

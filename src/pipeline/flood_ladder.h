@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/counters.h"
 #include "format/event_row.h"
 #include "pipeline/aggregator.h"
@@ -28,10 +29,10 @@ namespace sluice::pipeline {
 // Every window (flood.window) the aggregates and the shed counts since the last window are
 // emitted as summary batches through `submit`. Each step is logged when entered and left and
 // published in the counters (ladder_step, flood, granularity).
-// Not thread-safe: owned by the pipeline thread.
+// Windows are stamped and timed by `clock`. Not thread-safe: owned by the pipeline thread.
+// `counters` and `clock` must outlive this.
 class FloodLadder {
  public:
-  using Clock = std::chrono::steady_clock;
   using Submit = std::function<bool(format::Batch&&)>;
 
   struct Options {
@@ -45,8 +46,9 @@ class FloodLadder {
 
   // `next_id` gives batch ids (shared with the detail batches); `submit` keeps a batch or
   // returns false; `room_for_detail` says whether the spool would take details again.
-  FloodLadder(Options options, Counters& counters, std::function<uint64_t()> next_id,
-              Submit submit, std::function<bool()> room_for_detail);
+  FloodLadder(Options options, Counters& counters, const Clock& clock,
+              std::function<uint64_t()> next_id, Submit submit,
+              std::function<bool()> room_for_detail);
 
   // For a well-formed reject: true when it should be stored as a detail row, false when it
   // was counted here instead (aggregated, or shed as aggregate_full).
@@ -55,9 +57,9 @@ class FloodLadder {
   void DetailRefused();
   // Samples the ingest rate and backlog, re-checks the spool's room and closes the window
   // when it is due. Cheap; call on every pass of the pipeline loop.
-  void Tick(Clock::time_point now, int64_t wall_us);
-  // Emits everything counted so far as summary batches and starts a new window at `wall_us`.
-  void Flush(int64_t wall_us);
+  void Tick();
+  // Emits everything counted so far as summary batches and starts a new window now.
+  void Flush();
 
   bool aggregating() const;
 
@@ -72,6 +74,7 @@ class FloodLadder {
 
   const Options options_;
   Counters& counters_;
+  const Clock& clock_;
   std::function<uint64_t()> next_id_;
   Submit submit_;
   std::function<bool()> room_for_detail_;
@@ -87,8 +90,8 @@ class FloodLadder {
   bool count_only_ = false;
   Granularity granularity_ = Granularity::kKey;
   uint64_t step_ = 1;
-  Clock::time_point last_sample_{};
-  Clock::time_point last_room_check_{};
+  Clock::TimePoint last_sample_{};
+  Clock::TimePoint last_room_check_{};
 };
 
 }  // namespace sluice::pipeline

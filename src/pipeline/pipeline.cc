@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/clock.h"
 #include "common/thread_name.h"
 
 namespace sluice::pipeline {
@@ -12,10 +11,11 @@ constexpr std::chrono::milliseconds kIdleWait{50};
 
 }  // namespace
 
-Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options,
-                   Submit submit, std::function<bool()> room_for_detail)
+Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock& clock,
+                   const Options& options, Submit submit, std::function<bool()> room_for_detail)
     : queue_(queue),
       counters_(counters),
+      clock_(clock),
       submit_(std::move(submit)),
       keep_all_(options.keep_all),
       forwarder_(options.forward.empty()
@@ -28,7 +28,7 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Optio
                  counters_.Shed(counters_.shed_spool_full, rows);
                  ladder_.DetailRefused();
                }),
-      ladder_(options.flood, counters, [this] { return batcher_.TakeId(); },
+      ladder_(options.flood, counters, clock, [this] { return batcher_.TakeId(); },
               [this](format::Batch&& batch) { return submit_(std::move(batch)); },
               std::move(room_for_detail)),
       thread_([this] { Run(); }) {}
@@ -42,15 +42,14 @@ void Pipeline::Stop() {
 
 void Pipeline::Run() {
   SetCurrentThreadName("sluice-pipe");
-  using Clock = Batcher::Clock;
-  builder_.SetNow(WallMicros());
-  Clock::time_point last_clock_refresh = Clock::now();
+  builder_.SetNow(clock_.WallMicros());
+  Clock::TimePoint last_clock_refresh = clock_.Now();
   while (true) {
     // Read the flag before the last dequeue, so nothing published before Stop() is missed.
     bool stopping = stopping_.load(std::memory_order_acquire);
-    Clock::time_point now = Clock::now();
+    Clock::TimePoint now = clock_.Now();
     if (now - last_clock_refresh >= std::chrono::seconds(1)) {
-      builder_.SetNow(WallMicros());
+      builder_.SetNow(clock_.WallMicros());
       last_clock_refresh = now;
     }
     auto wait = std::chrono::duration_cast<std::chrono::microseconds>(kIdleWait);
@@ -65,17 +64,16 @@ void Pipeline::Run() {
     } else if (stopping) {
       break;
     }
-    now = Clock::now();
-    batcher_.Tick(now);
-    ladder_.Tick(now, WallMicros());
+    batcher_.Tick(clock_.Now());
+    ladder_.Tick();
   }
   batcher_.Flush();
-  ladder_.Flush(WallMicros());
+  ladder_.Flush();
 }
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {
   if (forwarder_) forwarder_->Forward(block);
-  Batcher::Clock::time_point now = Batcher::Clock::now();
+  Clock::TimePoint now = clock_.Now();
   uint64_t ignored = 0;
   block.ForEach([&](const ingest::Datagram& datagram) {
     format::EventRow row = builder_.Build(datagram);

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/counters.h"
 #include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
@@ -23,7 +24,8 @@ namespace sluice::pipeline {
 // ladder (pipeline/flood_ladder.h) aggregate rejects under flood, batches the detail rows and
 // submits each batch, and the ladder's summary batches. `submit` returns false when the sink
 // has no room; the batch's events are then counted as shed (spool_full), never retried.
-// Thread-safe: Stop() from any one thread. `queue` and `counters` must outlive this.
+// Batch deadlines and flood windows are on `clock`.
+// Thread-safe: Stop() from any one thread. `queue`, `counters` and `clock` must outlive this.
 class Pipeline {
  public:
   using Submit = std::function<bool(format::Batch&&)>;
@@ -38,8 +40,8 @@ class Pipeline {
   };
 
   // `room_for_detail`: whether the sink would take a batch of detail rows now (null: always).
-  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Options& options, Submit submit,
-           std::function<bool()> room_for_detail = nullptr);
+  Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock& clock,
+           const Options& options, Submit submit, std::function<bool()> room_for_detail = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -54,6 +56,7 @@ class Pipeline {
 
   ingest::DatagramQueue& queue_;
   Counters& counters_;
+  const Clock& clock_;
   Submit submit_;
   const bool keep_all_;
   std::optional<ingest::DatagramForwarder> forwarder_;

@@ -24,8 +24,9 @@ Result<std::unique_ptr<BatchWriter>> OpenWriter(const WriterPoolOptions& options
 
 }  // namespace
 
-WriterPool::WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters& counters)
-    : options_(std::move(options)), spool_(spool), counters_(counters) {
+WriterPool::WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters& counters,
+                       const Clock& clock)
+    : options_(std::move(options)), spool_(spool), counters_(counters), clock_(clock) {
   {
     MutexLock lock(mu_);
     slots_.resize(static_cast<size_t>(options_.writers));
@@ -39,7 +40,7 @@ WriterPool::~WriterPool() { Stop(); }
 
 bool WriterPool::Submit(format::Batch&& batch) { return spool_.Add(std::move(batch)); }
 
-bool WriterPool::Drain(std::chrono::steady_clock::time_point deadline) {
+bool WriterPool::Drain(Clock::TimePoint deadline) {
   return spool_.WaitEmpty(deadline);
 }
 
@@ -59,7 +60,7 @@ void WriterPool::Stop() {
 
 void WriterPool::Sleep(std::stop_token stop, std::chrono::milliseconds delay) {
   MutexLock lock(mu_);
-  cv_.wait_for(lock, stop, delay, [] { return false; });
+  clock_.WaitFor(cv_, lock, std::move(stop), delay, [] { return false; });
 }
 
 void WriterPool::SetConnection(size_t index, PgConnection* connection) {
@@ -72,10 +73,10 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
   Backoff backoff(options_.backoff_min, options_.backoff_max, index * 7919 + 1);
   std::unique_ptr<BatchWriter> writer;
   bool upkeep = index == 0;  // one writer keeps the partitions ahead
-  auto next_upkeep = std::chrono::steady_clock::now();
+  auto next_upkeep = clock_.Now();
   std::string last_error;
   while (!stop.stop_requested()) {
-    if (writer && upkeep && std::chrono::steady_clock::now() >= next_upkeep) {
+    if (writer && upkeep && clock_.Now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
       if (status) status = PruneLedger(writer->connection(), options_.ledger_keep_days);
       if (status) {
@@ -98,7 +99,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       }
       writer = std::move(*opened);
       SetConnection(index, &writer->connection());
-      next_upkeep = std::chrono::steady_clock::now() + kPartitionUpkeepInterval;
+      next_upkeep = clock_.Now() + kPartitionUpkeepInterval;
       if (!last_error.empty()) LogInfo("writer " + std::to_string(index) + ": connected");
       last_error.clear();
       backoff.Reset();

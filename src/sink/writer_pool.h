@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/counters.h"
 #include "common/mutex.h"
 #include "format/batch.h"
@@ -38,11 +39,13 @@ struct WriterPoolOptions {
 // (so never more than `writers` connections, reconnects included), loading the batches that
 // wait in `spool` with BatchWriter. A writer that cannot connect or write backs off
 // (exponential, jittered) and retries; batches wait in the spool meanwhile.
-// Thread-safe: Submit() from any thread; Drain()/Stop() from one thread. `spool` and
-// `counters` must outlive this.
+// Backoff sleeps and upkeep times are on `clock`.
+// Thread-safe: Submit() from any thread; Drain()/Stop() from one thread. `spool`, `counters`
+// and `clock` must outlive this.
 class WriterPool {
  public:
-  WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters& counters);
+  WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters& counters,
+             const Clock& clock);
   ~WriterPool();
   WriterPool(const WriterPool&) = delete;
   WriterPool& operator=(const WriterPool&) = delete;
@@ -52,7 +55,7 @@ class WriterPool {
   bool Submit(format::Batch&& batch);
 
   // Waits until every submitted batch is committed, or until `deadline`. True if all were.
-  bool Drain(std::chrono::steady_clock::time_point deadline);
+  bool Drain(Clock::TimePoint deadline);
 
   // Stops the writers, cancelling statements in progress, and joins them. What they had not
   // written stays in the spool. Idempotent.
@@ -71,6 +74,7 @@ class WriterPool {
   const WriterPoolOptions options_;
   spool::Spool& spool_;
   Counters& counters_;
+  const Clock& clock_;
   mutable Mutex mu_;
   std::condition_variable_any cv_;  // for backoff sleeps: woken by stop
   std::vector<Slot> slots_ GUARDED_BY(mu_);

@@ -1,17 +1,10 @@
 #include "spool/segment_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <optional>
 #include <string_view>
 
 #include <zstd.h>
 
-#include "common/unique_fd.h"
 #include "spool/frame_content.h"
 #include "spool/segment_format.h"
 
@@ -78,34 +71,14 @@ Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
   return attempt;
 }
 
-// Reads `length` bytes at `offset` of `fd`.
-Result<std::string> ReadRecordBytes(int fd, uint64_t offset, uint64_t length) {
-  std::string bytes(length, '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n =
-        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return Fail(ErrorCode::kIoError,
-                  std::string("cannot read spool segment: ") +
-                      (n < 0 ? std::strerror(errno) : "shorter than expected"));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return bytes;
-}
-
 }  // namespace
 
-Result<SegmentContents> ReadSegment(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
-    return Fail(ErrorCode::kIoError, "cannot open segment " + path + ": " + std::strerror(errno));
-  }
-  auto size = static_cast<uint64_t>(st.st_size);
-  auto bytes = ReadRecordBytes(fd.get(), 0, size);
+Result<SegmentContents> ReadSegment(FileSystem& fs, const std::string& path) {
+  auto opened = fs.NewRandomAccessFile(path);
+  if (!opened) return tl::unexpected(opened.error());
+  auto size = (*opened)->Size();
+  if (!size) return tl::unexpected(size.error());
+  auto bytes = (*opened)->Read(0, *size);
   if (!bytes) return tl::unexpected(bytes.error());
   std::string_view file(*bytes);
 
@@ -159,9 +132,9 @@ Result<SegmentContents> ReadSegment(const std::string& path) {
   return contents;
 }
 
-Result<format::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
-                                     uint32_t version) {
-  auto bytes = ReadRecordBytes(fd, offset, stored_bytes);
+Result<format::Batch> ReadRecordAt(const RandomAccessFile& file, uint64_t offset,
+                                   uint64_t stored_bytes, uint32_t version) {
+  auto bytes = file.Read(offset, stored_bytes);
   if (!bytes) return tl::unexpected(bytes.error());
   Attempt attempt = DecodeAt(*bytes, 0, version);
   if (!attempt.batch) return Fail(ErrorCode::kCorruption, "spooled batch: " + attempt.reason);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/file_system.h"
 #include "common/status.h"
 #include "format/batch.h"
 
@@ -41,12 +42,12 @@ struct SegmentContents {
 // (the reader resynchronises on the next record magic that starts a valid frame).
 // kCorruption when the file header is not a sluice segment of a version we read;
 // kIoError when the file cannot be read. Thread-safe (no shared state).
-Result<SegmentContents> ReadSegment(const std::string& path);
+Result<SegmentContents> ReadSegment(FileSystem& fs, const std::string& path);
 
 // Reads the one record at `offset` (`stored_bytes` long, as ReadSegment reported it) from the
-// open segment `fd` of format `version`. kCorruption when it no longer decodes.
-// Thread-safe (pread).
-Result<format::Batch> ReadRecordAt(int fd, uint64_t offset, uint64_t stored_bytes,
-                                     uint32_t version);
+// open segment `file` of format `version`. kCorruption when it no longer decodes, kIoError
+// when it cannot be read. Thread-safe.
+Result<format::Batch> ReadRecordAt(const RandomAccessFile& file, uint64_t offset,
+                                   uint64_t stored_bytes, uint32_t version);
 
 }  // namespace sluice::spool

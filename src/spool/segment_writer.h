@@ -5,21 +5,23 @@
 #include <string>
 #include <string_view>
 
+#include "common/file_system.h"
 #include "common/status.h"
-#include "common/unique_fd.h"
 #include "format/batch.h"
 #include "spool/record_encoder.h"
 
 namespace sluice::spool {
 
 // Appends records to one new spool segment file.
-// Not thread-safe, except Sync(), which may run while another thread appends.
+// Not thread-safe, except Sync(), which may run while another thread appends. The FileSystem
+// given to Create() must outlive this.
 class SegmentWriter {
  public:
   // Creates `path` (which must not exist) and writes the segment header naming
   // `instance_id`, the ledger name its batches are committed under. `zstd_level` is what
   // Append() compresses with.
-  static Result<std::unique_ptr<SegmentWriter>> Create(const std::string& path, int zstd_level,
+  static Result<std::unique_ptr<SegmentWriter>> Create(FileSystem& fs, const std::string& path,
+                                                       int zstd_level,
                                                        const std::string& instance_id = "");
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
@@ -37,10 +39,11 @@ class SegmentWriter {
   uint64_t bytes() const { return bytes_; }  // file size so far
 
  private:
-  SegmentWriter(UniqueFd fd, std::string path, int zstd_level);
+  SegmentWriter(std::unique_ptr<WritableFile> file, std::string path, int zstd_level);
+  // Appends `bytes`, or cuts off what part of them was written and fails.
   Status WriteAll(std::string_view bytes);
 
-  UniqueFd fd_;
+  std::unique_ptr<WritableFile> file_;
   std::string path_;
   RecordEncoder encoder_;
   uint64_t bytes_ = 0;

@@ -1,187 +1,75 @@
 #include "spool/spool.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cinttypes>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <mutex>
 #include <utility>
 
 #include "common/logging.h"
-#include "common/thread_name.h"
+#include "spool/directory_lock.h"
+#include "spool/quarantine.h"
+#include "spool/recovery.h"
+#include "spool/segment_name.h"
 #include "spool/segment_reader.h"
 
 namespace sluice::spool {
-namespace {
 
-constexpr std::string_view kSegmentPrefix = "seg-";
-constexpr std::string_view kSegmentSuffix = ".sgz";
-
-// The id in "seg-<id>.sgz", or 0 when `name` is not a segment.
-uint64_t SegmentId(const std::string& name) {
-  if (!name.starts_with(kSegmentPrefix) || !name.ends_with(kSegmentSuffix)) return 0;
-  std::string digits = name.substr(kSegmentPrefix.size(),
-                                   name.size() - kSegmentPrefix.size() - kSegmentSuffix.size());
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
-  return std::stoull(digits);
-}
-
-}  // namespace
-
-Result<UniqueFd> LockSpoolDirectory(const std::string& dir) {
-  std::string path = dir + "/LOCK";
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
-  if (!fd.valid()) {
-    return Fail(ErrorCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
-  }
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    char pid[32] = {};
-    (void)!::pread(fd.get(), pid, sizeof pid - 1, 0);
-    return Fail(ErrorCode::kInvalidArgument,
-                "spool " + dir + " is in use by another process (pid " + std::string(pid) +
-                    "); stop it first or use another spool.dir");
-  }
-  std::string me = std::to_string(::getpid());
-  (void)!::ftruncate(fd.get(), 0);
-  (void)!::pwrite(fd.get(), me.data(), me.size(), 0);
-  return fd;
-}
-
-Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, Counters& counters) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir + "/quarantine", ec);
-  if (ec) {
-    return Fail(ErrorCode::kIoError,
-                "cannot create spool directory " + options.dir + ": " + ec.message());
-  }
-  auto lock = LockSpoolDirectory(options.dir);
+Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, Env& env,
+                                           Counters& counters) {
+  SLUICE_RETURN_IF_ERROR(env.fs.CreateDirs(QuarantineDir(options.dir)));
+  auto lock = LockSpoolDirectory(env.fs, options.dir);
   if (!lock) return tl::unexpected(lock.error());
-  std::unique_ptr<Spool> spool(new Spool(options, counters, std::move(*lock)));
+  std::unique_ptr<Spool> spool(new Spool(options, env, counters, std::move(*lock)));
   SLUICE_RETURN_IF_ERROR(spool->Recover());
   return spool;
 }
 
-Spool::Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock)
+Spool::Spool(const SpoolOptions& options, Env& env, Counters& counters,
+             std::unique_ptr<FileLock> lock)
     : options_(options),
+      env_(env),
       counters_(counters),
       lock_(std::move(lock)),
       encoder_(options.zstd_level),
-      syncer_([this](std::stop_token stop) { SyncLoop(stop); }) {}
+      syncer_(env.clock, options.sync_interval, counters) {}
 
-Spool::~Spool() {
-  syncer_.request_stop();
-  sync_cv_.notify_all();
-  syncer_.join();
-  (void)Sync();  // best effort: the page cache has it anyway
-}
+Spool::~Spool() = default;
 
-void Spool::SyncLoop(std::stop_token stop) {
-  SetCurrentThreadName("sluice-sync");
-  bool failing = false;
-  while (true) {
-    {
-      MutexLock lock(mu_);
-      sync_cv_.wait_for(lock, stop, options_.sync_interval, [] { return false; });
-      if (stop.stop_requested()) return;
-    }
-    Status synced = Sync();
-    if (!synced && !failing) LogError("spool: " + synced.error().message());
-    if (synced && failing) LogInfo("spool: syncing works again");
-    failing = !synced;
-  }
-}
-
-Status Spool::Sync() {
-  std::vector<std::shared_ptr<SegmentWriter>> targets;
-  {
-    MutexLock lock(mu_);
-    if (!unsynced_) return Ok();
-    targets.swap(unsynced_closed_);
-    if (writer_) targets.push_back(writer_);
-    unsynced_ = false;
-  }
-  Status result = Ok();
-  for (const auto& target : targets) {  // without the lock: Add() never waits for the disk
-    if (Status synced = target->Sync(); !synced) result = synced;
-  }
-  if (!result) {
-    MutexLock lock(mu_);
-    unsynced_ = true;  // try again next time
-    return result;
-  }
-  counters_.spool_syncs.fetch_add(1, std::memory_order_relaxed);
-  return Ok();
-}
+Status Spool::Sync() { return syncer_.SyncNow(); }
 
 std::string Spool::SegmentPath(uint64_t id) const {
-  char name[48];
-  std::snprintf(name, sizeof name, "seg-%020" PRIu64 ".sgz", id);
-  return options_.dir + "/" + name;
+  return options_.dir + "/" + SegmentFileName(id);
 }
 
 Status Spool::Recover() {
-  std::vector<uint64_t> ids;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
-    if (uint64_t id = SegmentId(entry.path().filename().string()); id != 0) ids.push_back(id);
-  }
-  if (ec)
-    return Fail(ErrorCode::kIoError, "cannot list spool " + options_.dir + ": " + ec.message());
-  std::sort(ids.begin(), ids.end());
+  auto recovery = RecoverSegments(env_.fs, options_.dir, counters_);
+  if (!recovery) return tl::unexpected(recovery.error());
   MutexLock lock(mu_);
+  next_segment_ = std::max(next_segment_, recovery->highest_id + 1);
   uint64_t recovered = 0;
-  for (uint64_t id : ids) {
-    next_segment_ = std::max(next_segment_, id + 1);
-    std::string path = SegmentPath(id);
-    auto contents = ReadSegment(path);
-    if (!contents && contents.error().code() == ErrorCode::kCorruption) {
-      LogError("spool: " + contents.error().message());
-      counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
-      Quarantine(path);
-      continue;
-    }
-    if (!contents) return tl::unexpected(contents.error());
-    if (contents->torn_tail) {
-      LogWarn("spool: " + path + " ends inside a record (a crash while appending); cut at byte " +
-              std::to_string(contents->valid_end) + " of " + std::to_string(contents->file_bytes));
-      if (::truncate(path.c_str(), static_cast<off_t>(contents->valid_end)) != 0) {
-        return Fail(ErrorCode::kIoError, "cannot truncate " + path + ": " + std::strerror(errno));
-      }
-    }
+  for (RecoveredSegment& found : recovery->segments) {
+    const SegmentContents& contents = found.contents;
     Segment segment;
-    segment.path = path;
-    segment.bytes = contents->valid_end;
-    segment.damaged = !contents->damage.empty();
-    segment.version = contents->version;
-    for (const Damage& damage : contents->damage) {
-      LogError("spool: " + path + ": bytes " + std::to_string(damage.offset) + ".." +
-               std::to_string(damage.offset + damage.length) + " are damaged (" + damage.reason +
-               "); the intact batches around them are kept and the file "
-               "will be moved to quarantine/");
-    }
-    if (segment.damaged) counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
-    segment.fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    for (const SpooledBatch& spooled : contents->batches) {
+    segment.path = found.path;
+    segment.bytes = contents.valid_end;
+    segment.damaged = !contents.damage.empty();
+    segment.version = contents.version;
+    auto file = env_.fs.NewRandomAccessFile(found.path);
+    if (!file) return tl::unexpected(file.error());
+    segment.file = std::move(*file);
+    for (const SpooledBatch& spooled : contents.batches) {
       Entry entry;
       entry.id = spooled.batch.id;
       entry.events = spooled.batch.events();
       pending_events_ += entry.events;
       entry.on_disk = true;
-      entry.disk = {id, spooled.offset, spooled.stored_bytes};
+      entry.disk = {found.id, spooled.offset, spooled.stored_bytes};
       waiting_.push_back(std::move(entry));
     }
-    segment.outstanding = contents->batches.size();
-    recovered += contents->batches.size();
+    segment.outstanding = contents.batches.size();
+    recovered += contents.batches.size();
     disk_bytes_ += segment.bytes;
-    segments_.emplace(id, std::move(segment));
-    if (contents->batches.empty()) RetireSegment(id);
+    segments_.emplace(found.id, std::move(segment));
+    if (contents.batches.empty()) RetireSegment(found.id);
   }
   counters_.recovered_batches.fetch_add(recovered, std::memory_order_relaxed);
   PublishSizes();
@@ -250,17 +138,20 @@ void Spool::Enqueue(Entry&& entry) {
 
 Status Spool::StartSegment() {
   if (writer_) {
-    unsynced_closed_.push_back(std::move(writer_));  // the syncer syncs and closes it
+    writer_.reset();  // the syncer holds it until its last records are synced
     uint64_t closed = active_segment_;
     active_segment_ = 0;
     if (segments_.at(closed).outstanding == 0) RetireSegment(closed);
   }
   uint64_t id = next_segment_++;
-  auto writer = SegmentWriter::Create(SegmentPath(id), options_.zstd_level, options_.instance_id);
+  auto writer =
+      SegmentWriter::Create(env_.fs, SegmentPath(id), options_.zstd_level, options_.instance_id);
   if (!writer) return tl::unexpected(writer.error());
   Segment segment;
   segment.path = SegmentPath(id);
-  segment.fd.Reset(::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto file = env_.fs.NewRandomAccessFile(segment.path);
+  if (!file) return tl::unexpected(file.error());
+  segment.file = std::move(*file);
   segment.bytes = (*writer)->bytes();
   disk_bytes_ += segment.bytes;
   segments_.emplace(id, std::move(segment));
@@ -284,7 +175,7 @@ Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& rec
   segment.bytes += *stored;
   segment.outstanding += 1;
   disk_bytes_ += *stored;
-  unsynced_ = true;
+  syncer_.MarkAppended(writer_);
   counters_.spooled_batches.fetch_add(1, std::memory_order_relaxed);
   counters_.spooled_bytes.fetch_add(*stored, std::memory_order_relaxed);
   return DiskEntry{active_segment_, offset, *stored};
@@ -295,7 +186,7 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
   std::vector<format::Batch> batches;
   struct ToRead {
     DiskEntry disk;
-    int fd;
+    const RandomAccessFile* file;  // its segment stays open: the entry is in flight
     uint32_t version;
   };
   std::vector<ToRead> to_read;
@@ -314,15 +205,15 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
         batches.push_back(std::move(entry.batch));
       } else {
         const Segment& segment = segments_.at(entry.disk.segment);
-        to_read.push_back(ToRead{entry.disk, segment.fd.get(), segment.version});
+        to_read.push_back(ToRead{entry.disk, segment.file.get(), segment.version});
       }
       in_flight_.emplace(entry.id, std::move(entry));
       waiting_.pop_front();
     }
   }
   // Disk reads happen outside the lock, so Add() never waits for them.
-  for (const auto& [disk, fd, version] : to_read) {
-    auto batch = ReadRecordAt(fd, disk.offset, disk.stored_bytes, version);
+  for (const auto& [disk, file, version] : to_read) {
+    auto batch = ReadRecordAt(*file, disk.offset, disk.stored_bytes, version);
     MutexLock lock(mu_);
     if (!batch) {
       LogError("spool: " + segments_.at(disk.segment).path + ": " + batch.error().message() +
@@ -396,29 +287,18 @@ void Spool::RetireSegment(uint64_t id) {
   if (it == segments_.end()) return;
   disk_bytes_ -= std::min(disk_bytes_, it->second.bytes);
   if (it->second.damaged) {
-    Quarantine(it->second.path);
-  } else {
-    ::unlink(it->second.path.c_str());
+    MoveToQuarantine(env_.fs, options_.dir, it->second.path);
+  } else if (Status removed = env_.fs.Remove(it->second.path); !removed) {
+    LogError("spool: " + removed.error().message());
   }
   segments_.erase(it);
 }
 
-void Spool::Quarantine(const std::string& path) const {
-  std::string moved =
-      options_.dir + "/quarantine/" + std::filesystem::path(path).filename().string();
-  std::error_code ec;
-  std::filesystem::rename(path, moved, ec);
-  if (ec) {
-    LogError("spool: cannot move " + path + " to " + moved + ": " + ec.message());
-  } else {
-    LogWarn("spool: " + path + " moved to " + moved);
-  }
-}
-
-bool Spool::WaitEmpty(std::chrono::steady_clock::time_point deadline) {
+bool Spool::WaitEmpty(Clock::TimePoint deadline) {
   MutexLock lock(mu_);
-  return cv_.wait_until(lock, deadline,
-                        [this]() REQUIRES(mu_) { return waiting_.empty() && in_flight_.empty(); });
+  return env_.clock.WaitUntil(cv_, lock, {}, deadline, [this]() REQUIRES(mu_) {
+    return waiting_.empty() && in_flight_.empty();
+  });
 }
 
 uint64_t Spool::SpillMemory() {

@@ -14,20 +14,16 @@
 #include <vector>
 
 #include "common/counters.h"
+#include "common/env.h"
 #include "common/mutex.h"
 #include "common/status.h"
-#include "common/unique_fd.h"
 #include "format/batch.h"
 #include "spool/record_encoder.h"
 #include "spool/segment_format.h"
+#include "spool/segment_syncer.h"
 #include "spool/segment_writer.h"
 
 namespace sluice::spool {
-
-// Takes the exclusive lock of a spool directory (its LOCK file, flock; the holder's pid is
-// written in it), held until the descriptor is closed. kInvalidArgument, naming the pid, when
-// another process holds it. Thread-safe.
-Result<UniqueFd> LockSpoolDirectory(const std::string& dir);
 
 // When a batch is written to a segment file.
 enum class SpoolMode {
@@ -48,15 +44,16 @@ struct SpoolOptions {
 
 // Where batches wait for the database, oldest first: in memory, in zstd segment files in
 // `dir`, or both (see SpoolMode). Appended records are made durable by one fdatasync every
-// `sync_interval` from a thread of the spool's own ("sluice-sync"), so no caller waits for
-// the disk to sync. Segments are deleted once every batch in them is committed. Open() takes
+// `sync_interval` (SegmentSyncer), so no caller waits for the disk to sync. Segments are deleted once every batch in them is committed. Open() takes
 // the directory's lock and recovers what an earlier run left: a torn tail is cut off, a
 // damaged segment's intact batches are queued again and the file is moved to quarantine/
 // once they are committed.
+// Every file operation and wait goes through `env`, which must outlive the spool.
 // Thread-safe: Add() from the pipeline; Take/Commit/Return from writers; the rest from one.
 class Spool {
  public:
-  static Result<std::unique_ptr<Spool>> Open(const SpoolOptions& options, Counters& counters);
+  static Result<std::unique_ptr<Spool>> Open(const SpoolOptions& options, Env& env,
+                                             Counters& counters);
   ~Spool();
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
@@ -79,7 +76,7 @@ class Spool {
   // The batches were not written: first in line again.
   void Return(std::vector<format::Batch>&& batches) EXCLUDES(mu_);
   // Waits until nothing waits or is being written, or until `deadline`. True if empty.
-  bool WaitEmpty(std::chrono::steady_clock::time_point deadline) EXCLUDES(mu_);
+  bool WaitEmpty(Clock::TimePoint deadline) EXCLUDES(mu_);
   // For shutdown, after the writers stopped: writes every batch that is only in memory to
   // disk and syncs. Returns the rows that could not be kept (no room, or the disk failed).
   uint64_t SpillMemory() EXCLUDES(mu_, encode_mu_);
@@ -114,14 +111,14 @@ class Spool {
   };
   struct Segment {
     std::string path;
-    UniqueFd fd;               // for reading records back
+    std::unique_ptr<RandomAccessFile> file;  // for reading records back
     uint64_t bytes = 0;        // file size
     uint64_t outstanding = 0;  // batches in it not yet committed
     bool damaged = false;      // quarantined, not deleted, once emptied
     uint32_t version = kSegmentVersion;  // its format (older ones, from recovery)
   };
 
-  Spool(const SpoolOptions& options, Counters& counters, UniqueFd lock);
+  Spool(const SpoolOptions& options, Env& env, Counters& counters, std::unique_ptr<FileLock> lock);
   Status Recover() EXCLUDES(mu_);
   // Appends an encoded record (or passes on the encoder's error) to the active segment,
   // starting one when needed.
@@ -134,15 +131,13 @@ class Spool {
   void Enqueue(Entry&& entry) REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);
   void RetireSegment(uint64_t id) REQUIRES(mu_);
-  // Moves a segment file into quarantine/ (logged; a failed move is logged too).
-  void Quarantine(const std::string& path) const;
   std::string SegmentPath(uint64_t id) const;
-  void SyncLoop(std::stop_token stop);
   void PublishSizes() REQUIRES(mu_);
 
   const SpoolOptions options_;
+  Env& env_;
   Counters& counters_;
-  UniqueFd lock_;
+  std::unique_ptr<FileLock> lock_;
   Mutex encode_mu_;  // taken before mu_, never after
   RecordEncoder encoder_ GUARDED_BY(encode_mu_);
   mutable Mutex mu_;
@@ -156,13 +151,10 @@ class Spool {
   size_t last_detail_bytes_ GUARDED_BY(mu_) = 0;         // the last batch with detail rows
   size_t last_detail_record_bytes_ GUARDED_BY(mu_) = 0;  // and its record, compressed
   std::shared_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<SegmentWriter>> unsynced_closed_ GUARDED_BY(mu_);
-  bool unsynced_ GUARDED_BY(mu_) = false;  // records appended since the last sync
   bool disk_failing_ GUARDED_BY(mu_) = false;
   uint64_t active_segment_ GUARDED_BY(mu_) = 0;
   uint64_t next_segment_ GUARDED_BY(mu_) = 1;
-  std::condition_variable_any sync_cv_;
-  std::jthread syncer_;  // last: stopped and joined first
+  SegmentSyncer syncer_;  // last: stopped, and a last sync done, first
 };
 
 }  // namespace sluice::spool

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
 #include "format/copy_encoder.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
@@ -44,7 +45,7 @@ class SpoolCliTest : public ::testing::Test {
   }
   std::string WriteSegment(const std::string& name, int batches) {
     std::string path = dir_.File("spool/" + name);
-    auto writer = spool::SegmentWriter::Create(path, 3);
+    auto writer = spool::SegmentWriter::Create(DefaultEnv().fs, path, 3);
     EXPECT_TRUE(writer);
     for (int i = 0; i < batches; ++i) {
       format::Batch batch;
@@ -105,7 +106,7 @@ TEST_F(SpoolCliTest, VerifyIsCleanOnIntactSegments) {
 TEST_F(SpoolCliTest, VerifyReportsAFlippedByteAndATornTail) {
   std::string flipped = WriteSegment("seg-00000000000000000001.sgz", 3);
   std::string torn = WriteSegment("seg-00000000000000000002.sgz", 2);
-  auto contents = spool::ReadSegment(flipped);
+  auto contents = spool::ReadSegment(DefaultEnv().fs, flipped);
   ASSERT_TRUE(contents);
   {
     std::fstream f(flipped, std::ios::in | std::ios::out | std::ios::binary);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.h"
+
 namespace sluice::pipeline {
 namespace {
 
@@ -23,7 +25,7 @@ class FloodLadderTest : public ::testing::Test {
   }
   std::unique_ptr<FloodLadder> Make(FloodLadder::Options options) {
     return std::make_unique<FloodLadder>(
-        std::move(options), counters_, [this] { return next_id_++; },
+        std::move(options), counters_, clock_, [this] { return next_id_++; },
         [this](format::Batch&& batch) {
           if (!accept_) return false;
           summaries_.push_back(std::move(batch));
@@ -54,6 +56,7 @@ class FloodLadderTest : public ::testing::Test {
   void SetUp() override { ips_.reserve(100'000); }
 
   Counters counters_;
+  testing::FakeClock clock_;
   uint64_t next_id_ = 1;
   bool accept_ = true;
   bool room_ = true;
@@ -66,7 +69,8 @@ TEST_F(FloodLadderTest, UnderFloodOneRejectInNIsADetailRowAndTheRestAreAggregate
   uint64_t details = 0;
   for (int i = 0; i < 1000; ++i) details += ladder->TakeReject(Reject(i)) ? 1u : 0u;
   EXPECT_EQ(details, 100u);
-  ladder->Flush(2'000'000);
+  clock_.SetWallMicros(2'000'000);
+  ladder->Flush();
   EXPECT_EQ(Aggregated(), 900u);  // each event in one place only
   ASSERT_FALSE(summaries_.empty());
   for (const format::Batch& batch : summaries_) {
@@ -81,7 +85,8 @@ TEST_F(FloodLadderTest, OutsideAFloodEveryRejectIsADetailRow) {
   options.detector.mode = FloodMode::kNever;
   auto ladder = Make(options);
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(ladder->TakeReject(Reject(i)));
-  ladder->Flush(2'000'000);
+  clock_.SetWallMicros(2'000'000);
+  ladder->Flush();
   EXPECT_TRUE(summaries_.empty());
   EXPECT_EQ(counters_.ladder_step.load(), 1u);
 }
@@ -93,9 +98,11 @@ TEST_F(FloodLadderTest, WhenTheSpoolRefusesDetailsEveryRejectIsAggregatedUntilRo
   for (int i = 0; i < 100; ++i) EXPECT_FALSE(ladder->TakeReject(Reject(i)));
   EXPECT_EQ(counters_.ladder_step.load(), 3u);
   room_ = true;
-  auto now = FloodLadder::Clock::now();
-  ladder->Tick(now, 1'500'000);
-  ladder->Tick(now + std::chrono::seconds(2), 1'600'000);  // the room is checked once a second
+  clock_.SetWallMicros(1'500'000);
+  ladder->Tick();
+  clock_.Advance(std::chrono::seconds(2));  // the room is checked once a second
+  clock_.SetWallMicros(1'600'000);
+  ladder->Tick();
   uint64_t details = 0;
   for (int i = 0; i < 100; ++i) details += ladder->TakeReject(Reject(i)) ? 1u : 0u;
   EXPECT_EQ(details, 10u);
@@ -108,12 +115,14 @@ TEST_F(FloodLadderTest, ShedCountsBecomeShedRowsAndARefusedSummaryReportsThemAga
   counters_.Shed(counters_.shed_queue_full, 7);
   for (int i = 0; i < 20; ++i) EXPECT_FALSE(ladder->TakeReject(Reject(i)));
   accept_ = false;  // the spool is full even for summaries: count only
-  ladder->Flush(2'000'000);
+  clock_.SetWallMicros(2'000'000);
+  ladder->Flush();
   EXPECT_TRUE(summaries_.empty());
   EXPECT_EQ(counters_.shed_spool_full.load(), 20u);  // the aggregated events, now shed
   EXPECT_EQ(counters_.ladder_step.load(), 5u);
   accept_ = true;
-  ladder->Flush(3'000'000);
+  clock_.SetWallMicros(3'000'000);
+  ladder->Flush();
   ASSERT_EQ(summaries_.size(), 1u);
   EXPECT_EQ(summaries_[0].shed_rows, 2u);  // queue_full and spool_full
   EXPECT_EQ(ShedRecorded(), 27u);

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
 #include "common/mutex.h"
 #include "common/unique_fd.h"
 #include "support/daemon_harness.h"
@@ -68,7 +69,7 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, BatchesByRowsAndByAge) {
-  Pipeline pipeline(queue_, counters_, Options(3, std::chrono::milliseconds(30), 500),
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(3, std::chrono::milliseconds(30), 500),
                     Collect(true));
   Publish({"<22>Nov 28 10:00:00 a[1]: x", "b", "c", "d"});
   // The fourth row goes out once its batch is 30 ms old, without more input.
@@ -82,14 +83,14 @@ TEST_F(PipelineTest, BatchesByRowsAndByAge) {
 }
 
 TEST_F(PipelineTest, StopProcessesWhatIsQueuedAndFlushes) {
-  Pipeline pipeline(queue_, counters_, Options(1000, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(1000, std::chrono::hours(1), 1), Collect(true));
   for (int i = 0; i < 10; ++i) Publish({"one", "two"});
   pipeline.Stop();
   EXPECT_EQ(RowsSubmitted(), 20u);
 }
 
 TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
-  Pipeline pipeline(queue_, counters_, Options(2, std::chrono::hours(1), 1), Collect(false));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(2, std::chrono::hours(1), 1), Collect(false));
   Publish({"a", "b", "c"});
   pipeline.Stop();
   EXPECT_EQ(counters_.shed_spool_full.load(), 3u);
@@ -104,7 +105,7 @@ TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
   options.flood.detector.mode = FloodMode::kAlways;
   options.flood.detail_sample = 10;
   options.flood.window = std::chrono::milliseconds(100);
-  Pipeline pipeline(queue_, counters_, options, Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, options, Collect(true));
   for (int block = 0; block < 20; ++block) {
     std::vector<std::string> lines;
     for (int i = 0; i < 50; ++i) {
@@ -131,7 +132,7 @@ TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
 }
 
 TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
-  Pipeline pipeline(queue_, counters_, Options(100, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1), Collect(true));
   Publish({std::string("bin\0ary", 7), "\xff\xfe", "fine", ""});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -142,7 +143,7 @@ TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
 }
 
 TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
-  Pipeline pipeline(queue_, counters_, Options(100, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1), Collect(true));
   Publish({std::string("<20>python line\0", 16), "<22>crlf line\r\n", std::string("\0", 1)});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -154,7 +155,7 @@ TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
 }
 
 TEST_F(PipelineTest, KeepingRejectsCountsEveryOtherLineAsIgnored) {
-  Pipeline pipeline(queue_, counters_, RejectsOnly(Options(100, std::chrono::hours(1), 1)),
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, RejectsOnly(Options(100, std::chrono::hours(1), 1)),
                     Collect(true));
   Publish(
       {"<22>Nov 28 10:00:00 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: "
@@ -172,7 +173,7 @@ TEST_F(PipelineTest, ForwardsEveryDatagramUnchangedAndCountsWhatDidNotFit) {
   UniqueFd target = testing::BindDatagramSocket(target_path);
   ASSERT_TRUE(target.valid());
 
-  Pipeline pipeline(queue_, counters_,
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock,
                     ForwardingTo(target_path, Options(100, std::chrono::hours(1), 1)),
                     Collect(true));
   Publish({"<22>first", std::string("bin\0ary\0", 8)});
@@ -195,7 +196,7 @@ TEST_F(PipelineTest, ForwardsEveryDatagramUnchangedAndCountsWhatDidNotFit) {
 
 TEST_F(PipelineTest, AMissingForwardTargetDropsAndCountsWithoutStopping) {
   Pipeline pipeline(
-      queue_, counters_,
+      queue_, counters_, DefaultEnv().clock,
       ForwardingTo("/nonexistent/sluice.sock", Options(100, std::chrono::hours(1), 1)),
       Collect(true));
   Publish({"a", "b", "c"});

@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "sink/writer_pool.h"
 
 #include <atomic>
@@ -64,7 +65,7 @@ class WriterPoolTest : public ::testing::Test {
     options.dir = dir_.File("spool" + std::to_string(++spools_));
     options.memory_bytes = memory;
     options.disk_bytes = disk;
-    auto opened = spool::Spool::Open(options, counters_);
+    auto opened = spool::Spool::Open(options, DefaultEnv(), counters_);
     EXPECT_TRUE(opened) << opened.error().message();
     return std::move(*opened);
   }
@@ -75,7 +76,7 @@ class WriterPoolTest : public ::testing::Test {
 
 TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
   auto spool = MakeSpool();
-  WriterPool pool(Options(2), *spool, counters_);
+  WriterPool pool(Options(2), *spool, counters_, DefaultEnv().clock);
   for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(pool.Submit(MakeBatch(id, 100, "land")));
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   pool.Stop();
@@ -105,7 +106,7 @@ TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
   batch.copy_data = format::CopyDecoder::Assemble({old.begin(), old.end()});
   batch.format = format::kBatchFormatV2;
   auto spool = MakeSpool();
-  WriterPool pool(Options(1), *spool, counters_);
+  WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
   ASSERT_TRUE(pool.Submit(std::move(batch)));
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   pool.Stop();
@@ -148,7 +149,7 @@ TEST_F(WriterPoolTest, ASummaryBatchLandsItsAggregateAndShedRowsOnce) {
   batch.shed_rows = 1;
   batch.shed_events = 17;
   auto spool = MakeSpool();
-  WriterPool pool(Options(1), *spool, counters_);
+  WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
   format::Batch again = batch;
   ASSERT_TRUE(pool.Submit(std::move(batch)));
   ASSERT_TRUE(pool.Submit(std::move(again)));  // a retry: the ledger skips it
@@ -171,7 +172,7 @@ TEST_F(WriterPoolTest, ASummaryBatchLandsItsAggregateAndShedRowsOnce) {
 
 TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
   auto spool = MakeSpool();
-  WriterPool pool(Options(1), *spool, counters_);
+  WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
   ASSERT_TRUE(pool.Submit(MakeBatch(77, 5, "twice")));
   ASSERT_TRUE(pool.Submit(MakeBatch(77, 5, "twice")));  // e.g. a retry after an unknown outcome
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
@@ -190,7 +191,7 @@ TEST_F(WriterPoolTest, AnUnreadableBatchIsSetAsideWholeAndItsTransactionNeighbou
   ASSERT_TRUE(spool->Add(std::move(poison)));
   ASSERT_TRUE(spool->Add(MakeBatch(903, 5, "neighbour")));
   {
-    WriterPool pool(Options(1), *spool, counters_);
+    WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
     ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
     pool.Stop();
   }
@@ -220,7 +221,7 @@ TEST_F(WriterPoolTest, RefusedRowsAreSetAsideAndTheRestOfTheirBatchLandsOnce) {
   format::Batch again = batch;  // sent twice: the second is skipped by the ledger
   auto spool = MakeSpool();
   {
-    WriterPool pool(Options(1), *spool, counters_);
+    WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
     ASSERT_TRUE(pool.Submit(std::move(batch)));
     ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
     ASSERT_TRUE(pool.Submit(std::move(again)));
@@ -251,7 +252,7 @@ TEST_F(WriterPoolTest, RefusedRowsThatCannotBeSetAsideAreShedAndDoNotBlockTheQue
       "ALTER TABLE sluice.batches ADD CONSTRAINT test_all_rows CHECK (rows = events) NOT VALID");
   auto spool = MakeSpool();
   {
-    WriterPool pool(Options(1), *spool, counters_);
+    WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
     ASSERT_TRUE(pool.Submit(MakeBatch(905, 4, "POISON")));
     ASSERT_TRUE(pool.Submit(MakeBatch(906, 4, "after")));
     ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
@@ -268,7 +269,7 @@ TEST_F(WriterPoolTest, RefusedRowsThatCannotBeSetAsideAreShedAndDoNotBlockTheQue
 
 TEST_F(WriterPoolTest, NeverMoreConnectionsThanWriters) {
   auto spool = MakeSpool();
-  WriterPool pool(Options(3), *spool, counters_);
+  WriterPool pool(Options(3), *spool, counters_, DefaultEnv().clock);
   std::atomic<bool> done{false};
   int peak = 0;
   std::thread sampler([&] {
@@ -295,7 +296,7 @@ TEST_F(WriterPoolTest, WhileTheDatabaseIsUnreachableBatchesSpillToDiskUpToItsCap
   WriterPoolOptions options = Options(1);
   options.conninfo = "host=/nonexistent-sluice-dir";  // never connects: nothing drains
   auto spool = MakeSpool(16 << 10, 64 << 10);
-  WriterPool pool(options, *spool, counters_);
+  WriterPool pool(options, *spool, counters_, DefaultEnv().clock);
   int accepted = 0;
   for (uint64_t id = 1; id <= 400; ++id) accepted += pool.Submit(MakeBatch(id, 10, "cap"));
   EXPECT_GT(accepted, 0);
@@ -309,7 +310,7 @@ TEST_F(WriterPoolTest, WhileTheDatabaseIsUnreachableBatchesSpillToDiskUpToItsCap
 
 TEST_F(WriterPoolTest, ReconnectsAfterTheServerRestartsAndLosesNothing) {
   auto spool = MakeSpool();
-  WriterPool pool(Options(2), *spool, counters_);
+  WriterPool pool(Options(2), *spool, counters_, DefaultEnv().clock);
   ASSERT_TRUE(pool.Submit(MakeBatch(5000, 10, "restart")));
   ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   ASSERT_TRUE(pg().Stop());

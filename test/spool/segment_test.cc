@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
 #include "spool/segment_format.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
@@ -36,7 +37,7 @@ class SegmentTest : public ::testing::Test {
  protected:
   std::string Write(const std::vector<format::Batch>& batches) {
     std::string path = dir_.File("seg-" + std::to_string(++n_));
-    auto writer = SegmentWriter::Create(path, 3);
+    auto writer = SegmentWriter::Create(DefaultEnv().fs, path, 3);
     EXPECT_TRUE(writer) << writer.error().message();
     for (const auto& b : batches) EXPECT_TRUE((*writer)->Append(b).has_value());
     EXPECT_TRUE((*writer)->Sync());
@@ -58,7 +59,7 @@ class SegmentTest : public ::testing::Test {
 TEST_F(SegmentTest, RoundTripKeepsEveryBatchAndCompresses) {
   std::vector<format::Batch> batches = {MakeBatch(1, 100), MakeBatch(2, 1), MakeBatch(3, 500)};
   std::string path = Write(batches);
-  auto contents = ReadSegment(path);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(contents) << contents.error().message();
   EXPECT_TRUE(contents->clean());
   ASSERT_EQ(contents->batches.size(), 3u);
@@ -75,7 +76,7 @@ TEST_F(SegmentTest, RoundTripKeepsEveryBatchAndCompresses) {
 }
 
 TEST_F(SegmentTest, EmptySegmentIsCleanAndHasNoBatches) {
-  auto contents = ReadSegment(Write({}));
+  auto contents = ReadSegment(DefaultEnv().fs, Write({}));
   ASSERT_TRUE(contents);
   EXPECT_TRUE(contents->clean());
   EXPECT_TRUE(contents->batches.empty());
@@ -84,12 +85,12 @@ TEST_F(SegmentTest, EmptySegmentIsCleanAndHasNoBatches) {
 TEST_F(SegmentTest, TornTailKeepsEveryWholeRecordAndSaysWhereToCut) {
   std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50), MakeBatch(3, 50)});
   std::string bytes = Slurp(path);
-  auto whole = ReadSegment(path);
+  auto whole = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(whole);
   uint64_t third = whole->batches[2].offset;
   for (size_t cut : {third + 3, third + kRecordHeaderSize + 5, bytes.size() - 1}) {
     Overwrite(path, bytes.substr(0, cut));
-    auto contents = ReadSegment(path);
+    auto contents = ReadSegment(DefaultEnv().fs, path);
     ASSERT_TRUE(contents);
     EXPECT_TRUE(contents->torn_tail) << "cut at " << cut;
     EXPECT_TRUE(contents->damage.empty()) << contents->damage.front().reason;
@@ -100,13 +101,13 @@ TEST_F(SegmentTest, TornTailKeepsEveryWholeRecordAndSaysWhereToCut) {
 
 TEST_F(SegmentTest, FlippedByteIsDamageAndTheRecordsAroundItSurvive) {
   std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50), MakeBatch(3, 50)});
-  auto whole = ReadSegment(path);
+  auto whole = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(whole);
   const SpooledBatch& middle = whole->batches[1];
   std::string bytes = Slurp(path);
   bytes[middle.offset + middle.stored_bytes / 2] ^= 0x20;
   Overwrite(path, bytes);
-  auto contents = ReadSegment(path);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(contents);
   EXPECT_FALSE(contents->torn_tail);
   ASSERT_EQ(contents->damage.size(), 1u);
@@ -119,12 +120,12 @@ TEST_F(SegmentTest, FlippedByteIsDamageAndTheRecordsAroundItSurvive) {
 
 TEST_F(SegmentTest, DamagedLengthFieldIsDamageNotATornTail) {
   std::string path = Write({MakeBatch(1, 50), MakeBatch(2, 50)});
-  auto whole = ReadSegment(path);
+  auto whole = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(whole);
   std::string bytes = Slurp(path);
   bytes[whole->batches[1].offset + 6] = 0x10;  // length now far past the end of the file
   Overwrite(path, bytes);
-  auto contents = ReadSegment(path);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(contents);
   EXPECT_FALSE(contents->torn_tail);
   ASSERT_EQ(contents->damage.size(), 1u);
@@ -137,17 +138,17 @@ TEST_F(SegmentTest, ForeignOrFutureFilesAreCorruption) {
   std::string future = bytes;
   future[8] = 9;
   Overwrite(path, future);
-  auto contents = ReadSegment(path);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_FALSE(contents);
   EXPECT_EQ(contents.error().code(), ErrorCode::kCorruption);
   EXPECT_NE(contents.error().message().find("version 9"), std::string::npos);
   Overwrite(path, "not a segment at all");
-  EXPECT_FALSE(ReadSegment(path));
-  EXPECT_EQ(ReadSegment(dir_.File("missing")).error().code(), ErrorCode::kIoError);
+  EXPECT_FALSE(ReadSegment(DefaultEnv().fs, path));
+  EXPECT_EQ(ReadSegment(DefaultEnv().fs, dir_.File("missing")).error().code(), ErrorCode::kIoError);
 }
 
 TEST_F(SegmentTest, AppendWithoutRoomWritesNothing) {
-  auto writer = SegmentWriter::Create(dir_.File("room"), 3);
+  auto writer = SegmentWriter::Create(DefaultEnv().fs, dir_.File("room"), 3);
   ASSERT_TRUE(writer);
   auto first = (*writer)->Append(MakeBatch(1, 50));
   ASSERT_TRUE(first);
@@ -156,7 +157,7 @@ TEST_F(SegmentTest, AppendWithoutRoomWritesNothing) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kNoSpace);
   EXPECT_EQ((*writer)->bytes(), size);
-  auto contents = ReadSegment(dir_.File("room"));
+  auto contents = ReadSegment(DefaultEnv().fs, dir_.File("room"));
   ASSERT_TRUE(contents);
   EXPECT_EQ(contents->batches.size(), 1u);
   EXPECT_EQ(contents->file_bytes, size);
@@ -164,12 +165,12 @@ TEST_F(SegmentTest, AppendWithoutRoomWritesNothing) {
 
 TEST_F(SegmentTest, ReadRecordAtReturnsTheBatchAtAnOffset) {
   std::string path = Write({MakeBatch(1, 5), MakeBatch(2, 7)});
-  auto contents = ReadSegment(path);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(contents);
-  int fd = ::open(path.c_str(), O_RDONLY);
-  auto batch = ReadRecordAt(fd, contents->batches[1].offset, contents->batches[1].stored_bytes,
-                            contents->version);
-  ::close(fd);
+  auto file = DefaultEnv().fs.NewRandomAccessFile(path);
+  ASSERT_TRUE(file);
+  auto batch = ReadRecordAt(**file, contents->batches[1].offset,
+                            contents->batches[1].stored_bytes, contents->version);
   ASSERT_TRUE(batch) << batch.error().message();
   EXPECT_EQ(batch->id, 2u);
   EXPECT_EQ(batch->rows, 7u);
@@ -177,7 +178,7 @@ TEST_F(SegmentTest, ReadRecordAtReturnsTheBatchAtAnOffset) {
 
 TEST_F(SegmentTest, CreateRefusesToOverwriteAnExistingSegment) {
   std::string path = Write({MakeBatch(1, 5)});
-  auto again = SegmentWriter::Create(path, 3);
+  auto again = SegmentWriter::Create(DefaultEnv().fs, path, 3);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kIoError);
 }

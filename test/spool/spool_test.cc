@@ -1,3 +1,4 @@
+#include "common/env.h"
 #include "spool/spool.h"
 
 #include <filesystem>
@@ -51,7 +52,7 @@ class SpoolTest : public ::testing::Test {
     options.memory_bytes = memory_bytes;
     options.disk_bytes = disk_bytes;
     options.segment_bytes = segment_bytes;
-    auto spool = Spool::Open(options, counters_);
+    auto spool = Spool::Open(options, DefaultEnv(), counters_);
     EXPECT_TRUE(spool) << spool.error().message();
     return spool ? std::move(*spool) : nullptr;
   }
@@ -225,7 +226,7 @@ TEST_F(SpoolTest, ASecondSpoolOnTheSameDirectoryIsRefused) {
   auto spool = Open(1 << 20);
   SpoolOptions options;
   options.dir = dir_.File("spool");
-  auto second = Spool::Open(options, counters_);
+  auto second = Spool::Open(options, DefaultEnv(), counters_);
   ASSERT_FALSE(second);
   EXPECT_NE(second.error().message().find("is in use by another process"), std::string::npos);
 }
@@ -266,7 +267,7 @@ TEST_F(SpoolTest, DamagedSegmentKeepsItsIntactBatchesAndIsQuarantined) {
     for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));
   }
   std::string segment = Segments(dir_.File("spool")).front();
-  auto contents = ReadSegment(segment);
+  auto contents = ReadSegment(DefaultEnv().fs, segment);
   ASSERT_TRUE(contents);
   {
     std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
@@ -284,7 +285,7 @@ TEST_F(SpoolTest, ABatchThatNoLongerReadsBackIsCountedAsShed) {
   auto spool = Open(0);  // every batch on disk only
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id, 20)));
   std::string segment = Segments(dir_.File("spool")).front();
-  auto contents = ReadSegment(segment);
+  auto contents = ReadSegment(DefaultEnv().fs, segment);
   ASSERT_TRUE(contents);
   {
     std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);

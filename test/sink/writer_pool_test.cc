@@ -1,4 +1,3 @@
-#include "common/env.h"
 #include "sink/writer_pool.h"
 
 #include <atomic>
@@ -7,11 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
+#include "common/posix_file_system.h"
 #include "pipeline/batcher.h"
 #include "format/copy_decoder.h"
 #include "format/copy_fields.h"
 #include "format/summary_encoder.h"
 #include "sink/batch_writer.h"
+#include "support/fake_clock.h"
+#include "support/fault_injection_file_system.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -60,12 +63,13 @@ class WriterPoolTest : public ::testing::Test {
     return options;
   }
   // A fresh spool in a temp dir; `memory` and `disk` cap it.
-  std::unique_ptr<spool::Spool> MakeSpool(size_t memory = 256 << 20, uint64_t disk = 1 << 30) {
+  std::unique_ptr<spool::Spool> MakeSpool(size_t memory = 256 << 20, uint64_t disk = 1 << 30,
+                                          Env& env = DefaultEnv()) {
     spool::SpoolOptions options;
     options.dir = dir_.File("spool" + std::to_string(++spools_));
     options.memory_bytes = memory;
     options.disk_bytes = disk;
-    auto opened = spool::Spool::Open(options, DefaultEnv(), counters_);
+    auto opened = spool::Spool::Open(options, env, counters_);
     EXPECT_TRUE(opened) << opened.error().message();
     return std::move(*opened);
   }
@@ -90,6 +94,42 @@ TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
       "2026-11-28 12:00:00+00 postfix/smtpd 7 2001:db8::7");
   EXPECT_EQ(pg().Query("SELECT count(DISTINCT batch_id) FROM sluice.events WHERE raw = 'land'"),
             "10");
+}
+
+// The spool's disk is full (the fault-injecting file system says ENOSPC to every write): the
+// batches wait in memory instead and land all the same.
+TEST_F(WriterPoolTest, BatchesTheFullDiskRefusedLandFromMemory) {
+  PosixFileSystem posix;
+  testing::FaultInjectionFileSystem fs(posix);
+  Env env{fs, DefaultEnv().clock};
+  fs.SetNoSpace(true);
+  auto spool = MakeSpool(256 << 20, 1 << 30, env);
+  WriterPool pool(Options(2), *spool, counters_, env.clock);
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(pool.Submit(MakeBatch(id, 100, "fulldisk")));
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  pool.Stop();
+  EXPECT_EQ(Count("fulldisk"), "500");
+  EXPECT_EQ(counters_.stored.load(), 500u);
+  EXPECT_EQ(counters_.spooled_batches.load(), 0u);
+  EXPECT_GE(fs.calls(testing::FileOp::kCreate), 5u);  // each batch tried the disk first
+}
+
+// A writer that cannot connect waits out its backoff on the injected clock: nothing retries
+// until the clock is moved, however long the real wait.
+TEST_F(WriterPoolTest, BackoffWaitsOnTheInjectedClock) {
+  testing::FakeClock clock;
+  WriterPoolOptions options = Options(1);
+  options.conninfo = "host=" + dir_.path() + " dbname=nobody connect_timeout=2";
+  options.backoff_min = std::chrono::hours(1);
+  options.backoff_max = std::chrono::hours(1);
+  auto spool = MakeSpool();
+  WriterPool pool(options, *spool, counters_, clock);
+  ASSERT_TRUE(WaitUntil([&] { return counters_.db_errors.load() == 1; }, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(counters_.db_errors.load(), 1u);
+  clock.Advance(std::chrono::hours(2));
+  EXPECT_TRUE(WaitUntil([&] { return counters_.db_errors.load() == 2; }, std::chrono::seconds(30)));
+  pool.Stop();  // returns at once, in the middle of a one-hour backoff
 }
 
 // A batch spooled by sluice 0.3 (batch format 2: no reason_class column) still loads.

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "sink/backoff.h"
+#include "sink/batch_accounting.h"
 #include "sink/migrations.h"
 #include "sink/pg_connection.h"
 
@@ -34,7 +35,7 @@ Status UploadBatches(const config::Settings& settings, const std::string& applic
       writer = std::make_unique<sink::BatchWriter>(std::move(*conn), instance_id);
     }
     writer->SetInstanceId(instance_id);
-    status = writer->WriteCounted(batches, counters, application_name);
+    status = sink::WriteCounted(*writer, batches, counters, application_name);
     if (status) return status;
   }
   return status;

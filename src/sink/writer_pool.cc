@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "common/thread_name.h"
 #include "sink/backoff.h"
+#include "sink/batch_accounting.h"
 #include "sink/batch_writer.h"
 #include "sink/migrations.h"
 
@@ -107,7 +108,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
     std::vector<format::Batch> batches =
         spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
     if (batches.empty()) break;
-    Status status = writer->WriteCounted(batches, counters_, "writer " + std::to_string(index));
+    Status status = WriteCounted(*writer, batches, counters_, "writer " + std::to_string(index));
     if (status) {
       spool_.Commit(batches);
       backoff.Reset();

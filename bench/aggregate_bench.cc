@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common/counters.h"
+#include "reject_lines.h"
 #include "support/fake_clock.h"
 #include "pipeline/aggregator.h"
 #include "format/copy_encoder.h"
@@ -24,37 +25,9 @@ namespace {
 
 using sluice::pipeline::Aggregator;
 
-// Address number `k` in the IPv6 documentation range, as text.
-std::string Ipv6(uint32_t k) {
-  std::array<char, 40> text{};
-  std::snprintf(text.data(), text.size(), "2001:db8::%x:%x", k >> 16, k & 0xFFFF);
-  return text.data();
-}
-
-// Postfix RBL and HELO rejects from `distinct` addresses, Zipf-distributed (exponent 1).
+// Reject datagrams from `distinct` addresses, Zipf-distributed (exponent 1).
 std::vector<std::string> Lines(size_t count, uint32_t distinct) {
-  std::vector<double> cdf(distinct);
-  double sum = 0;
-  for (uint32_t k = 0; k < distinct; ++k) cdf[k] = sum += 1.0 / (k + 1.0);
-  std::mt19937_64 random(42);
-  std::vector<std::string> lines;
-  lines.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    double u = std::uniform_real_distribution<double>(0, sum)(random);
-    auto k = static_cast<uint32_t>(std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
-    std::string ip = "198.18." + std::to_string((k >> 8) & 255) + "." + std::to_string(k & 255);
-    if (k >= 65536) ip = Ipv6(k);
-    lines.push_back(
-        i % 3 == 0
-            ? "<22>Nov 28 10:00:00 mx1 postfix/smtpd[42]: NOQUEUE: reject: EHLO from unknown[" +
-                  ip + "]: 504 5.5.2 <x>: Helo command rejected: need fully-qualified hostname; "
-                  "proto=ESMTP helo=<x>"
-            : "<22>Nov 28 10:00:00 mx1 postfix/smtpd[42]: NOQUEUE: reject: RCPT from unknown[" +
-                  ip + "]: 554 5.7.1 Service unavailable; Client host [" + ip +
-                  "] blocked using zen.spamhaus.org; from=<s" + std::to_string(i) +
-                  "@example.net> to=<u@example.org> proto=ESMTP helo=<x>");
-  }
-  return lines;
+  return sluice::attack::RejectLines(count, distinct, 1.0);
 }
 
 // Baseline: each line becomes a detail row (sluice.events, binary COPY).
@@ -137,7 +110,7 @@ void BM_WindowMemoryPerKey(benchmark::State& state) {
   const auto keys = static_cast<uint32_t>(state.range(0));
   std::vector<std::string> ips;
   ips.reserve(keys);
-  for (uint32_t k = 0; k < keys; ++k) ips.push_back(Ipv6(k));
+  for (uint32_t k = 0; k < keys; ++k) ips.push_back(sluice::attack::ClientAddress((1u << 17) + k));
   std::string raw(250, 'x');  // a typical reject line's length, for the sample
   for (auto _ : state) {
     size_t before = HeapInUse();

@@ -20,7 +20,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reject_lines.h"
+
 namespace {
+
+const sluice::attack::LineGenerator kLines(sluice::attack::Mta::kPostfix,
+                                           sluice::attack::Framing::kRfc3164);
 
 using Clock = std::chrono::steady_clock;
 
@@ -67,12 +72,13 @@ void Process(int id, const std::string& conninfo, double rate, Clock::time_point
       result.ever_connected = true;
       PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // shutdown notices
     }
-    std::string ip = "198.18." + std::to_string((next >> 8) & 255) + "." + std::to_string(next & 255);
+    std::string ip = sluice::attack::ClientAddress(static_cast<uint32_t>(next & 0xFFFF));
+    std::string raw;
+    kLines.AppendRejectMessage(raw, next * sluice::attack::kPostfixWordings, ip);  // RBL wording; no quotes
+    raw += " (MTA process " + std::to_string(id) + ")";
     std::string sql =
         "INSERT INTO direct_rejects (received_at, client_ip, reason, raw) VALUES (now(), '" + ip +
-        "', 'blocked using zen.spamhaus.org', 'NOQUEUE: reject: RCPT from unknown[" + ip +
-        "]: 554 5.7.1 Service unavailable; process " + std::to_string(id) + " reject " +
-        std::to_string(next) + "')";
+        "', 'blocked using zen.spamhaus.org', '" + raw + "')";
     PGresult* res = PQexec(conn, sql.c_str());
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);

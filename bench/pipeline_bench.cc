@@ -8,22 +8,13 @@
 
 #include "ingest/datagram_block.h"
 #include "format/copy_encoder.h"
+#include "reject_lines.h"
 #include "pipeline/event_builder.h"
 
 namespace {
 
-std::vector<std::string> Lines() {
-  std::vector<std::string> lines;
-  for (int i = 0; i < 1024; ++i) {
-    std::string ip = "198.18." + std::to_string(i / 256) + "." + std::to_string(i % 256);
-    lines.push_back(
-        "<22>Nov 28 10:07:37 postfix/smtpd[26021]: NOQUEUE: reject: RCPT from unknown[" + ip +
-        "]: 554 5.7.1 Service unavailable; Client host [" + ip +
-        "] blocked using zen.spamhaus.org; from=<spam" + std::to_string(i) +
-        "@example.net> to=<user@example.org> proto=ESMTP helo=<bot.example.net>");
-  }
-  return lines;
-}
+// 1024 reject datagrams, each from an address of its own.
+std::vector<std::string> Lines() { return sluice::attack::RejectLines(1024, 1024, 0); }
 
 void BM_CopyBytesBaseline(benchmark::State& state) {
   std::vector<std::string> lines = Lines();

@@ -16,6 +16,7 @@
 #include "common/env.h"
 #include "ingest/datagram_block.h"
 #include "format/batch.h"
+#include "reject_lines.h"
 #include "format/copy_encoder.h"
 #include "pipeline/event_builder.h"
 #include "spool/segment_reader.h"
@@ -26,39 +27,10 @@ namespace {
 constexpr int kRowsPerBatch = 5000;  // database.batch_rows' default
 constexpr int kBatches = 20;
 
-// Postfix reject lines as a flood sends them: a few wordings, Zipf-skewed client addresses,
-// varied senders and recipients.
-std::string RejectLine(std::mt19937& random, int i) {
-  static const std::vector<std::string> zones = {"zen.spamhaus.org", "b.barracudacentral.org",
-                                                 "bl.spamcop.net"};
-  std::uniform_real_distribution<double> unit(0, 1);
-  auto host = static_cast<uint32_t>(100000 * unit(random) * unit(random) * unit(random));
-  std::string ip = "198." + std::to_string(18 + (host >> 16) % 2) + "." +
-                   std::to_string((host >> 8) & 255) + "." + std::to_string(host & 255);
-  std::string head = "<22>Nov 28 10:07:" + std::to_string(10 + i % 50) + " mx1 postfix/smtpd[" +
-                     std::to_string(20000 + random() % 5000) + "]: NOQUEUE: reject: RCPT from ";
-  std::string who = "unknown[" + ip + "]: ";
-  std::string tail = "; from=<" + std::to_string(random() % 1000000) + "@sender" +
-                     std::to_string(random() % 500) + ".example.net> to=<user" +
-                     std::to_string(random() % 2000) + "@example.org> proto=ESMTP helo=<" + ip +
-                     ">";
-  switch (i % 4) {
-    case 0:
-    case 1:
-      return head + who + "554 5.7.1 Service unavailable; Client host [" + ip + "] blocked using " +
-             zones[random() % zones.size()] + tail;
-    case 2:
-      return head + who + "450 4.7.1 Client host rejected: cannot find your hostname, [" + ip +
-             "]" + tail;
-    default:
-      return head + who + "550 5.1.1 <user" + std::to_string(random() % 2000) +
-             "@example.org>: Recipient address rejected: User unknown in local recipient table" +
-             tail;
-  }
-}
-
 std::vector<sluice::format::Batch> Batches() {
-  std::mt19937 random(20261128);
+  // Reject lines as a flood sends them: Zipf-skewed client addresses, the attack's wordings.
+  const std::vector<std::string> lines =
+      sluice::attack::RejectLines(kBatches * kRowsPerBatch, 100'000, 1.0, 20261128);
   sluice::pipeline::EventBuilder builder;
   builder.SetNow(1'795'867'200'000'000);
   std::vector<sluice::format::Batch> batches;
@@ -67,7 +39,7 @@ std::vector<sluice::format::Batch> Batches() {
     batch.id = static_cast<uint64_t>(b + 1);
     sluice::format::CopyEncoder::AppendHeader(batch.copy_data);
     for (int r = 0; r < kRowsPerBatch; ++r) {
-      std::string line = RejectLine(random, r);
+      const std::string& line = lines[static_cast<size_t>(b * kRowsPerBatch + r)];
       sluice::ingest::Datagram datagram{line, 1'795'867'200'000'000 + r, false};
       sluice::format::CopyEncoder::AppendRow(batch.copy_data, builder.Build(datagram),
                                                static_cast<int64_t>(batch.id));

@@ -33,126 +33,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reject_lines.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Templates: "{ip}" is the client address, "{n}" a per-line number, "{zone}" a DNSBL zone.
-struct Template {
-  std::string_view program;
-  std::string_view text;
-};
-
-// Postfix: smtpd rejects at RCPT and EHLO, and postscreen's pre-greeting verdict.
-constexpr std::array kPostfix = {
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: RCPT from unknown[{ip}]: 554 5.7.1 Service unavailable; Client host "
-             "[{ip}] blocked using {zone}; from=<spam{n}@example.net> to=<user{n}@example.org> "
-             "proto=ESMTP helo=<bot{n}.example.net>"},
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: RCPT from unknown[{ip}]: 450 4.7.1 Client host rejected: cannot "
-             "find your reverse hostname, [{ip}]; from=<x{n}@example.com> to=<u{n}@example.org> "
-             "proto=ESMTP helo=<h{n}>"},
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: RCPT from mail{n}.example.net[{ip}]: 554 5.7.1 <u{n}@example.org>: "
-             "Relay access denied; from=<a@example.net> to=<u{n}@example.org> proto=SMTP "
-             "helo=<[{ip}]>"},
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: RCPT from unknown[{ip}]: 550 5.1.1 <nobody{n}@example.org>: "
-             "Recipient address rejected: User unknown in virtual mailbox table; "
-             "from=<b{n}@example.net> to=<nobody{n}@example.org> proto=ESMTP helo=<{ip}>"},
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: RCPT from unknown[{ip}]: 554 5.7.1 Service unavailable; Client host "
-             "[{ip}] blocked using {zone}; from=<s{n}@example.net> to=<t{n}@example.org> "
-             "proto=ESMTP helo=<x{n}.example.net>"},
-    Template{"postfix/smtpd",
-             "NOQUEUE: reject: EHLO from unknown[{ip}]: 504 5.5.2 <{ip}>: Helo command rejected: "
-             "need fully-qualified hostname; from=<q{n}@example.net> to=<r{n}@example.org> "
-             "proto=ESMTP helo=<w{n}>"},
-    Template{"postfix/postscreen",
-             "PREGREET 23 after 0.07 from [{ip}]:41{n}: EHLO bot{n}.example.net\\r\\n"},
-};
-
-constexpr std::array kExim = {
-    Template{"exim",
-             "2026-11-28 10:00:00 H=(bot{n}.example.net) [{ip}]:4{n} F=<spam{n}@example.net> "
-             "rejected RCPT <user{n}@example.org>: JunkMail rejected - {ip} is in a black list "
-             "at {zone}"},
-    Template{"exim",
-             "2026-11-28 10:00:00 H=(mail{n}.example.net) [{ip}]:4{n} F=<a@example.net> rejected "
-             "RCPT <u{n}@elsewhere.example>: relay not permitted"},
-    Template{"exim",
-             "2026-11-28 10:00:00 H=(x{n}.example.net) [{ip}]:4{n} F=<b{n}@example.net> rejected "
-             "RCPT <nobody{n}@example.org>: Unrouteable address"},
-    Template{"exim",
-             "2026-11-28 10:00:00 rejected EHLO from [{ip}]:4{n}: syntactically invalid argument(s): "
-             "_bot{n}_"},
-    Template{"exim",
-             "2026-11-28 10:00:00 SMTP protocol synchronization error (input sent without waiting "
-             "for greeting): rejected connection from H=[{ip}]:4{n} input=\"EHLO bot{n}\""},
-};
-
-constexpr std::array kSendmail = {
-    Template{"sendmail",
-             "2ASA9AxG00{n}: ruleset=check_relay, arg1=[{ip}], arg2=127.0.0.2, relay=[{ip}], "
-             "reject=550 5.7.1 Rejected: {ip} listed at {zone}"},
-    Template{"sendmail",
-             "2ASA9BxG00{n}: ruleset=check_rcpt, arg1=<u{n}@elsewhere.example>, relay=[{ip}], "
-             "reject=550 5.7.1 <u{n}@elsewhere.example>... Relaying denied"},
-    Template{"sendmail",
-             "2ASA9CxG00{n}: <nobody{n}@example.org>... User unknown"},
-    Template{"sendmail",
-             "2ASA9DxG00{n}: rejecting commands from [{ip}] due to pre-greeting traffic after 0 seconds"},
-};
-
-// Ordinary mail: what an MTA logs around the rejects (not rejects; sluiced ignores them under
-// ingest.keep = "rejects").
-constexpr std::array kNormal = {
-    Template{"postfix/smtpd", "connect from mail{n}.example.com[{ip}]"},
-    Template{"postfix/cleanup", "5F2C{n}: message-id=<{n}@mail.example.com>"},
-    Template{"postfix/qmgr", "5F2C{n}: from=<alice{n}@example.com>, size=4211, nrcpt=1 (queue "
-                             "active)"},
-    Template{"postfix/smtp",
-             "5F2C{n}: to=<bob{n}@example.org>, relay=mx.example.org[192.0.2.25]:25, delay=0.4, "
-             "delays=0.1/0/0.1/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)"},
-    Template{"postfix/smtpd", "disconnect from mail{n}.example.com[{ip}] ehlo=1 mail=1 rcpt=1 "
-                              "data=1 quit=1 commands=5"},
-};
-
-constexpr std::array<std::string_view, 4> kZones = {"zen.spamhaus.org", "b.barracudacentral.org",
-                                                    "bl.spamcop.net", "dnsbl.sorbs.net"};
-
-// Client address number `k`: the first 131,072 in 198.18.0.0/15, the rest in 2001:db8::/32,
-// 2^20 to a /64.
-void FormatAddress(std::array<char, 48>& out, uint32_t k) {
-  if (k < (1u << 17)) {
-    std::snprintf(out.data(), out.size(), "198.%u.%u.%u", 18 + (k >> 16), (k >> 8) & 255, k & 255);
-  } else {
-    k -= 1u << 17;
-    std::snprintf(out.data(), out.size(), "2001:db8:0:%x::%x:%x", k >> 20, (k >> 16) & 15,
-                  k & 0xFFFF);
-  }
-}
-
-// Zipf over 0..n-1 (probability ∝ 1/(k+1)^s) by binary search in the cumulative distribution;
-// shared by the sender threads (read-only), each with its own random source.
-class ZipfTable {
- public:
-  ZipfTable(uint32_t n, double s) : cdf_(n) {
-    double sum = 0;
-    for (uint32_t k = 0; k < n; ++k) cdf_[k] = sum += 1.0 / std::pow(k + 1.0, s);
-    for (double& c : cdf_) c /= sum;
-  }
-  uint32_t Draw(std::mt19937_64& random) const {
-    double u = std::uniform_real_distribution<double>(0, 1)(random);
-    auto it = std::lower_bound(cdf_.begin(), cdf_.end(), u);
-    return static_cast<uint32_t>(
-        std::min<size_t>(static_cast<size_t>(it - cdf_.begin()), cdf_.size() - 1));
-  }
-
- private:
-  std::vector<double> cdf_;
-};
 
 // Send durations in a log-linear histogram: 32 sub-buckets per power of two of nanoseconds,
 // so a percentile is within ~3 % of the truth. Not thread-safe: one per sender, merged after.
@@ -221,56 +106,8 @@ struct SenderResult {
   LatencyHistogram latency;
 };
 
-// Appends `text` with its placeholders filled in.
-void Expand(std::string& out, std::string_view text, std::string_view ip, std::string_view n,
-            std::string_view zone) {
-  while (!text.empty()) {
-    size_t open = text.find('{');
-    if (open == std::string_view::npos) break;
-    out.append(text.substr(0, open));
-    std::string_view rest = text.substr(open);
-    if (rest.starts_with("{ip}")) {
-      out.append(ip);
-      text.remove_prefix(open + 4);
-    } else if (rest.starts_with("{zone}")) {
-      out.append(zone);
-      text.remove_prefix(open + 6);
-    } else {
-      out.append(n);
-      text.remove_prefix(open + 3);
-    }
-  }
-  out.append(text);
-}
-
-// The header of a line as the chosen framing puts it: glibc syslog(3) sends RFC 3164 without a
-// host name; RFC 5424 (logger --rfc5424, rsyslog) has the host and an ISO timestamp.
-void AppendHeader(std::string& out, const Options& options, std::string_view program,
-                  std::string_view pid, time_t now) {
-  std::array<char, 40> stamp{};
-  std::tm tm{};
-  if (options.format == "rfc5424") {
-    gmtime_r(&now, &tm);
-    std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    out.append("<22>1 ").append(stamp.data()).append(" mx1 ").append(program).append(" ");
-    out.append(pid).append(" - - ");
-  } else {
-    localtime_r(&now, &tm);
-    std::strftime(stamp.data(), stamp.size(), "%b %e %T", &tm);
-    out.append("<22>").append(stamp.data()).append(" ").append(program).append("[");
-    out.append(pid).append("]: ");
-  }
-}
-
-const Template& PickReject(const std::string& mta, uint64_t i) {
-  std::string_view chosen = mta;
-  if (mta == "mix") chosen = i % 3 == 0 ? "postfix" : i % 3 == 1 ? "exim" : "sendmail";
-  if (chosen == "exim") return kExim[(i / 3) % kExim.size()];
-  if (chosen == "sendmail") return kSendmail[(i / 3) % kSendmail.size()];
-  return kPostfix[i % kPostfix.size()];
-}
-
-void Send(int id, const Options& options, const ZipfTable* zipf, Clock::time_point start,
+void Send(int id, const Options& options, const sluice::attack::LineGenerator& generator,
+          const sluice::attack::ZipfTable* zipf, Clock::time_point start,
           Clock::time_point stop_at, std::atomic<uint64_t>& next, SenderResult& result) {
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
@@ -287,8 +124,7 @@ void Send(int id, const Options& options, const ZipfTable* zipf, Clock::time_poi
   const double share = 1.0 / options.senders;
   const double reject_rate = options.rate * share, normal_rate = options.normal_rate * share;
   std::string pid = std::to_string(::getpid() * 10 + id);
-  std::string line, number;
-  std::array<char, 48> ip{};
+  std::string line;
   uint64_t sent_rejects = 0, sent_normal = 0;
   while (true) {
     auto now = Clock::now();
@@ -311,12 +147,14 @@ void Send(int id, const Options& options, const ZipfTable* zipf, Clock::time_poi
     uint32_t host = options.cycle ? static_cast<uint32_t>(i % options.ips)
                     : zipf != nullptr ? zipf->Draw(random)
                                       : static_cast<uint32_t>(random() % options.ips);
-    FormatAddress(ip, normal ? 100'000 + static_cast<uint32_t>(sent_normal % 30'000) : host);
-    number = std::to_string(normal ? sent_normal : i);
-    const Template& tmpl = normal ? kNormal[sent_normal % kNormal.size()] : PickReject(options.mta, i);
+    std::string ip = sluice::attack::ClientAddress(
+        normal ? 100'000 + static_cast<uint32_t>(sent_normal % 30'000) : host);
     line.clear();
-    AppendHeader(line, options, tmpl.program, pid, std::time(nullptr));
-    Expand(line, tmpl.text, ip.data(), number, kZones[(i / 7) % kZones.size()]);
+    if (normal) {
+      generator.AppendNormal(line, sent_normal, ip, pid, std::time(nullptr));
+    } else {
+      generator.AppendReject(line, i, ip, pid, std::time(nullptr));
+    }
     size_t size = std::min<size_t>(line.size(), 2000);  // Postfix's own record cap
     auto before = Clock::now();
     ssize_t rc = ::send(fd, line.data(), size, options.nonblocking ? MSG_DONTWAIT : 0);
@@ -372,9 +210,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::unique_ptr<ZipfTable> zipf;
+  sluice::attack::Mta mta{};
+  sluice::attack::Framing framing{};
+  (void)sluice::attack::ParseMta(options.mta, mta);  // CLI11 checked both names
+  (void)sluice::attack::ParseFraming(options.format, framing);
+  const sluice::attack::LineGenerator generator(mta, framing);
+  std::unique_ptr<sluice::attack::ZipfTable> zipf;
   if (!options.cycle && options.zipf > 0) {
-    zipf = std::make_unique<ZipfTable>(options.ips, options.zipf);
+    zipf = std::make_unique<sluice::attack::ZipfTable>(options.ips, options.zipf);
   }
   std::vector<SenderResult> results(static_cast<size_t>(options.senders));
   std::atomic<uint64_t> next{0};
@@ -383,7 +226,7 @@ int main(int argc, char** argv) {
                              std::chrono::duration<double>(options.seconds));
   std::vector<std::thread> threads;
   for (int id = 0; id < options.senders; ++id) {
-    threads.emplace_back(Send, id, std::cref(options), zipf.get(), start, stop_at, std::ref(next),
+    threads.emplace_back(Send, id, std::cref(options), std::cref(generator), zipf.get(), start, stop_at, std::ref(next),
                          std::ref(results[static_cast<size_t>(id)]));
   }
   for (std::thread& thread : threads) thread.join();

@@ -15,7 +15,7 @@ namespace sluice::parse {
 // `relay=` before the reply (AUTH user names can carry a fake one). Any other Sendmail line gets
 // is_reject false; returns false (and leaves `row` alone) when `program` is not Sendmail.
 // The views point into `program` and `message`. Stateless and thread-safe.
-// Field meanings: ../shared/MTA-NOTES.md.
+// Field meanings: docs/ARCHITECTURE.md, "Reject fields".
 bool ParseSendmailReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

@@ -14,12 +14,12 @@
 #include <benchmark/benchmark.h>
 
 #include "common/counters.h"
-#include "reject_lines.h"
-#include "support/fake_clock.h"
-#include "pipeline/aggregator.h"
 #include "format/copy_encoder.h"
+#include "pipeline/aggregator.h"
 #include "pipeline/event_builder.h"
 #include "pipeline/flood_ladder.h"
+#include "reject_lines.h"
+#include "support/fake_clock.h"
 
 namespace {
 
@@ -132,7 +132,12 @@ void BM_WindowMemoryPerKey(benchmark::State& state) {
     state.counters["keys"] = static_cast<double>(aggregator.keys());
   }
 }
-BENCHMARK(BM_WindowMemoryPerKey)->Arg(10'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_WindowMemoryPerKey)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 

@@ -7,8 +7,6 @@
 // written, how late they were written (the time the MTA process was held: p50, p99, p99.9,
 // max), the processes that never got a connection, and the connection errors. The table
 // direct_rejects (received_at timestamptz, client_ip inet, reason text, raw text) must exist.
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <libpq-fe.h>
 
 #include "reject_lines.h"
 
@@ -70,11 +69,13 @@ void Process(int id, const std::string& conninfo, double rate, Clock::time_point
         continue;
       }
       result.ever_connected = true;
-      PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // shutdown notices
+      PQsetNoticeProcessor(
+          conn, [](void*, const char*) {}, nullptr);  // shutdown notices
     }
     std::string ip = sluice::attack::ClientAddress(static_cast<uint32_t>(next & 0xFFFF));
     std::string raw;
-    kLines.AppendRejectMessage(raw, next * sluice::attack::kPostfixWordings, ip);  // RBL wording; no quotes
+    kLines.AppendRejectMessage(raw, next * sluice::attack::kPostfixWordings,
+                               ip);  // RBL wording; no quotes
     raw += " (MTA process " + std::to_string(id) + ")";
     std::string sql =
         "INSERT INTO direct_rejects (received_at, client_ip, reason, raw) VALUES (now(), '" + ip +
@@ -98,8 +99,9 @@ void Process(int id, const std::string& conninfo, double rate, Clock::time_point
 
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
-  auto at = static_cast<size_t>(std::min<double>(static_cast<double>(values.size()) - 1,
-                                                 std::ceil(q * static_cast<double>(values.size())) - 1));
+  auto at =
+      static_cast<size_t>(std::min<double>(static_cast<double>(values.size()) - 1,
+                                           std::ceil(q * static_cast<double>(values.size())) - 1));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(at), values.end());
   return values[at];
 }
@@ -119,11 +121,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
-
   std::vector<Result> results(static_cast<size_t>(processes));
   std::vector<std::thread> threads;
   auto start = Clock::now() + std::chrono::milliseconds(100);
-  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   for (int i = 0; i < processes; ++i) {
     threads.emplace_back(Process, i, std::cref(conninfo), rate / processes, start, end,
                          std::ref(results[static_cast<size_t>(i)]));
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
     never += r.ever_connected ? 0 : 1;
     all.late_ms.insert(all.late_ms.end(), r.late_ms.begin(), r.late_ms.end());
   }
-  double max_late = all.late_ms.empty() ? 0 : *std::max_element(all.late_ms.begin(), all.late_ms.end());
+  double max_late =
+      all.late_ms.empty() ? 0 : *std::max_element(all.late_ms.begin(), all.late_ms.end());
   std::printf(
       "{\"processes\": %d, \"rate\": %.0f, \"seconds\": %.1f, \"due\": %llu, \"written\": %llu, "
       "\"not_written\": %llu, \"insert_errors\": %llu, \"connect_errors\": %llu, "

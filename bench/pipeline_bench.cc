@@ -6,10 +6,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include "ingest/datagram_block.h"
 #include "format/copy_encoder.h"
-#include "reject_lines.h"
+#include "ingest/datagram_block.h"
 #include "pipeline/event_builder.h"
+#include "reject_lines.h"
 
 namespace {
 

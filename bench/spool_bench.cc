@@ -14,11 +14,11 @@
 #include <benchmark/benchmark.h>
 
 #include "common/env.h"
-#include "ingest/datagram_block.h"
 #include "format/batch.h"
-#include "reject_lines.h"
 #include "format/copy_encoder.h"
+#include "ingest/datagram_block.h"
 #include "pipeline/event_builder.h"
+#include "reject_lines.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
 
@@ -42,7 +42,7 @@ std::vector<sluice::format::Batch> Batches() {
       const std::string& line = lines[static_cast<size_t>(b * kRowsPerBatch + r)];
       sluice::ingest::Datagram datagram{line, 1'795'867'200'000'000 + r, false};
       sluice::format::CopyEncoder::AppendRow(batch.copy_data, builder.Build(datagram),
-                                               static_cast<int64_t>(batch.id));
+                                             static_cast<int64_t>(batch.id));
     }
     sluice::format::CopyEncoder::AppendTrailer(batch.copy_data);
     batch.rows = kRowsPerBatch;
@@ -104,7 +104,8 @@ void BM_SegmentAppend(benchmark::State& state) {
   uint64_t disk = 0;
   for (auto _ : state) {
     ::unlink(path.c_str());
-    auto writer = sluice::spool::SegmentWriter::Create(sluice::DefaultEnv().fs, path, static_cast<int>(state.range(0)),
+    auto writer = sluice::spool::SegmentWriter::Create(sluice::DefaultEnv().fs, path,
+                                                       static_cast<int>(state.range(0)),
                                                        "bench:/run/sluice/sluice.sock");
     if (!writer) {
       state.SkipWithError(writer.error().message().c_str());

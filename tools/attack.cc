@@ -107,8 +107,8 @@ struct SenderResult {
 };
 
 void Send(int id, const Options& options, const sluice::attack::LineGenerator& generator,
-          const sluice::attack::ZipfTable* zipf, Clock::time_point start,
-          Clock::time_point stop_at, std::atomic<uint64_t>& next, SenderResult& result) {
+          const sluice::attack::ZipfTable* zipf, Clock::time_point start, Clock::time_point stop_at,
+          std::atomic<uint64_t>& next, SenderResult& result) {
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -144,7 +144,7 @@ void Send(int id, const Options& options, const sluice::attack::LineGenerator& g
       i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= options.count) break;
     }
-    uint32_t host = options.cycle ? static_cast<uint32_t>(i % options.ips)
+    uint32_t host = options.cycle     ? static_cast<uint32_t>(i % options.ips)
                     : zipf != nullptr ? zipf->Draw(random)
                                       : static_cast<uint32_t>(random() % options.ips);
     std::string ip = sluice::attack::ClientAddress(
@@ -178,8 +178,9 @@ void Send(int id, const Options& options, const sluice::attack::LineGenerator& g
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sluice-attack: send a botnet's rejects (and ordinary mail lines) to a Unix "
-               "datagram socket, like an MTA's syslog(3)"};
+  CLI::App app{
+      "sluice-attack: send a botnet's rejects (and ordinary mail lines) to a Unix "
+      "datagram socket, like an MTA's syslog(3)"};
   Options options;
   app.add_option("socket", options.socket_path, "socket to send to")->required();
   app.add_option("-n,--count", options.count, "rejects to send (upper bound)");
@@ -226,8 +227,8 @@ int main(int argc, char** argv) {
                              std::chrono::duration<double>(options.seconds));
   std::vector<std::thread> threads;
   for (int id = 0; id < options.senders; ++id) {
-    threads.emplace_back(Send, id, std::cref(options), std::cref(generator), zipf.get(), start, stop_at, std::ref(next),
-                         std::ref(results[static_cast<size_t>(id)]));
+    threads.emplace_back(Send, id, std::cref(options), std::cref(generator), zipf.get(), start,
+                         stop_at, std::ref(next), std::ref(results[static_cast<size_t>(id)]));
   }
   for (std::thread& thread : threads) thread.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

@@ -58,9 +58,10 @@ constexpr std::array kExim = {
     Template{"exim",
              "2026-11-28 10:00:00 H=(x{n}.example.net) [{ip}]:4{n} F=<b{n}@example.net> rejected "
              "RCPT <nobody{n}@example.org>: Unrouteable address"},
-    Template{"exim",
-             "2026-11-28 10:00:00 rejected EHLO from [{ip}]:4{n}: syntactically invalid argument(s): "
-             "_bot{n}_"},
+    Template{
+        "exim",
+        "2026-11-28 10:00:00 rejected EHLO from [{ip}]:4{n}: syntactically invalid argument(s): "
+        "_bot{n}_"},
     Template{"exim",
              "2026-11-28 10:00:00 SMTP protocol synchronization error (input sent without waiting "
              "for greeting): rejected connection from H=[{ip}]:4{n} input=\"EHLO bot{n}\""},
@@ -73,10 +74,10 @@ constexpr std::array kSendmail = {
     Template{"sendmail",
              "2ASA9BxG00{n}: ruleset=check_rcpt, arg1=<u{n}@elsewhere.example>, relay=[{ip}], "
              "reject=550 5.7.1 <u{n}@elsewhere.example>... Relaying denied"},
+    Template{"sendmail", "2ASA9CxG00{n}: <nobody{n}@example.org>... User unknown"},
     Template{"sendmail",
-             "2ASA9CxG00{n}: <nobody{n}@example.org>... User unknown"},
-    Template{"sendmail",
-             "2ASA9DxG00{n}: rejecting commands from [{ip}] due to pre-greeting traffic after 0 seconds"},
+             "2ASA9DxG00{n}: rejecting commands from [{ip}] due to pre-greeting traffic after 0 "
+             "seconds"},
 };
 
 // Ordinary mail: what an MTA logs around the rejects (not rejects; sluiced ignores them under
@@ -84,13 +85,15 @@ constexpr std::array kSendmail = {
 constexpr std::array kNormal = {
     Template{"postfix/smtpd", "connect from mail{n}.example.com[{ip}]"},
     Template{"postfix/cleanup", "5F2C{n}: message-id=<{n}@mail.example.com>"},
-    Template{"postfix/qmgr", "5F2C{n}: from=<alice{n}@example.com>, size=4211, nrcpt=1 (queue "
-                             "active)"},
+    Template{"postfix/qmgr",
+             "5F2C{n}: from=<alice{n}@example.com>, size=4211, nrcpt=1 (queue "
+             "active)"},
     Template{"postfix/smtp",
              "5F2C{n}: to=<bob{n}@example.org>, relay=mx.example.org[192.0.2.25]:25, delay=0.4, "
              "delays=0.1/0/0.1/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)"},
-    Template{"postfix/smtpd", "disconnect from mail{n}.example.com[{ip}] ehlo=1 mail=1 rcpt=1 "
-                              "data=1 quit=1 commands=5"},
+    Template{"postfix/smtpd",
+             "disconnect from mail{n}.example.com[{ip}] ehlo=1 mail=1 rcpt=1 "
+             "data=1 quit=1 commands=5"},
 };
 
 constexpr std::array<std::string_view, 4> kZones = {"zen.spamhaus.org", "b.barracudacentral.org",
@@ -120,7 +123,8 @@ void Expand(std::string& out, std::string_view text, std::string_view ip, std::s
 
 const Template& PickReject(Mta mta, uint64_t i) {
   Mta chosen = mta;
-  if (mta == Mta::kMix) chosen = i % 3 == 0 ? Mta::kPostfix : i % 3 == 1 ? Mta::kExim : Mta::kSendmail;
+  if (mta == Mta::kMix)
+    chosen = i % 3 == 0 ? Mta::kPostfix : i % 3 == 1 ? Mta::kExim : Mta::kSendmail;
   if (chosen == Mta::kExim) return kExim[(i / 3) % kExim.size()];
   if (chosen == Mta::kSendmail) return kSendmail[(i / 3) % kSendmail.size()];
   return kPostfix[i % kPostfix.size()];
@@ -129,18 +133,26 @@ const Template& PickReject(Mta mta, uint64_t i) {
 }  // namespace
 
 bool ParseMta(std::string_view name, Mta& mta) {
-  if (name == "postfix") mta = Mta::kPostfix;
-  else if (name == "exim") mta = Mta::kExim;
-  else if (name == "sendmail") mta = Mta::kSendmail;
-  else if (name == "mix") mta = Mta::kMix;
-  else return false;
+  if (name == "postfix")
+    mta = Mta::kPostfix;
+  else if (name == "exim")
+    mta = Mta::kExim;
+  else if (name == "sendmail")
+    mta = Mta::kSendmail;
+  else if (name == "mix")
+    mta = Mta::kMix;
+  else
+    return false;
   return true;
 }
 
 bool ParseFraming(std::string_view name, Framing& framing) {
-  if (name == "rfc3164") framing = Framing::kRfc3164;
-  else if (name == "rfc5424") framing = Framing::kRfc5424;
-  else return false;
+  if (name == "rfc3164")
+    framing = Framing::kRfc3164;
+  else if (name == "rfc5424")
+    framing = Framing::kRfc5424;
+  else
+    return false;
   return true;
 }
 
@@ -196,7 +208,8 @@ void LineGenerator::AppendReject(std::string& out, uint64_t i, std::string_view 
 
 void LineGenerator::AppendRejectMessage(std::string& out, uint64_t i,
                                         std::string_view client_ip) const {
-  Expand(out, PickReject(mta_, i).text, client_ip, std::to_string(i), kZones[(i / 7) % kZones.size()]);
+  Expand(out, PickReject(mta_, i).text, client_ip, std::to_string(i),
+         kZones[(i / 7) % kZones.size()]);
 }
 
 void LineGenerator::AppendNormal(std::string& out, uint64_t i, std::string_view client_ip,

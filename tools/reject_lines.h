@@ -51,11 +51,11 @@ class LineGenerator {
 
   // Appends reject number `i` (which picks the wording and the DNSBL zone, and numbers the
   // senders and recipients in it) from `client_ip`, with its syslog header stamped `now`.
-  void AppendReject(std::string& out, uint64_t i, std::string_view client_ip,
-                    std::string_view pid, time_t now) const;
+  void AppendReject(std::string& out, uint64_t i, std::string_view client_ip, std::string_view pid,
+                    time_t now) const;
   // Appends ordinary mail line number `i` (a connect, a delivery, ...): not a reject.
-  void AppendNormal(std::string& out, uint64_t i, std::string_view client_ip,
-                    std::string_view pid, time_t now) const;
+  void AppendNormal(std::string& out, uint64_t i, std::string_view client_ip, std::string_view pid,
+                    time_t now) const;
   // Appends the message of reject `i` alone, without a syslog header.
   void AppendRejectMessage(std::string& out, uint64_t i, std::string_view client_ip) const;
 

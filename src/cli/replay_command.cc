@@ -15,8 +15,8 @@
 #include "config/instance_id.h"
 #include "sink/batch_writer.h"
 #include "sink/writer_pool.h"
-#include "spool/segment_reader.h"
 #include "spool/directory_lock.h"
+#include "spool/segment_reader.h"
 
 namespace sluice::cli {
 namespace {
@@ -102,8 +102,8 @@ int RunReplay(const config::Settings& settings, const std::vector<std::string>& 
       std::vector<format::Batch> group;
       size_t bytes = 0;
       while (next < contents->batches.size() && group.size() < sink::kMaxBatchesPerTransaction &&
-             (group.empty() || bytes + contents->batches[next].batch.bytes() <=
-                                   sink::kMaxBytesPerTransaction)) {
+             (group.empty() ||
+              bytes + contents->batches[next].batch.bytes() <= sink::kMaxBytesPerTransaction)) {
         bytes += contents->batches[next].batch.bytes();
         group.push_back(std::move(contents->batches[next++].batch));
       }

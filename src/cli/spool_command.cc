@@ -139,10 +139,10 @@ int RunSpoolCat(const config::Settings& settings, const std::vector<std::string>
     for (const spool::SpooledBatch& spooled : contents->batches) {
       const format::Batch& batch = spooled.batch;
       if (batch.aggregate_rows + batch.shed_rows > 0) {
-        std::cerr << "sluice spool cat: " << path.string() << ": batch " << batch.id << " also holds "
-                  << batch.aggregate_rows << " aggregate rows (" << batch.aggregated_events
-                  << " events) and " << batch.shed_rows << " shed rows (" << batch.shed_events
-                  << " events), not printed\n";
+        std::cerr << "sluice spool cat: " << path.string() << ": batch " << batch.id
+                  << " also holds " << batch.aggregate_rows << " aggregate rows ("
+                  << batch.aggregated_events << " events) and " << batch.shed_rows << " shed rows ("
+                  << batch.shed_events << " events), not printed\n";
       }
       if (batch.copy_data.empty()) continue;  // a summary batch: no detail rows
       auto tuples = format::CopyDecoder::SplitTuples(batch.copy_data);

@@ -91,8 +91,8 @@ class PosixFileLock final : public FileLock {
 }  // namespace
 
 Error FileError(std::string_view what, const std::string& path, int error_number) {
-  ErrorCode code = error_number == ENOSPC || error_number == EDQUOT ? ErrorCode::kNoSpace
-                                                                    : ErrorCode::kIoError;
+  ErrorCode code =
+      error_number == ENOSPC || error_number == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kIoError;
   return Error(code, std::string(what) + " " + path + ": " + std::strerror(error_number));
 }
 

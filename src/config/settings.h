@@ -48,7 +48,7 @@ struct SpoolSettings {
 
 // When and how rejects are aggregated instead of stored one by one (README "Under flood").
 struct FloodSettings {
-  std::string mode = "auto";  // auto: under flood only | always | never
+  std::string mode = "auto";     // auto: under flood only | always | never
   uint64_t enter_rate = 20'000;  // events/s over rate_window_ms that start a flood...
   uint64_t leave_rate = 5'000;   // ...and below which (and below leave_backlog) it ends
   std::chrono::milliseconds rate_window_ms{5'000};

@@ -35,11 +35,10 @@ const std::vector<std::string_view>& ColumnNames() {
 enum class Kind { kTimestamp, kText, kInt32, kInt16, kInt64, kBool, kInet };
 
 constexpr std::array<Kind, kColumnCount> kKinds = {
-    Kind::kTimestamp, Kind::kTimestamp, Kind::kText, Kind::kText,  Kind::kInt32,
-    Kind::kText,      Kind::kText,      Kind::kBool, Kind::kInet,  Kind::kText,
-    Kind::kText,      Kind::kText,      Kind::kText, Kind::kInt16, Kind::kText,
-    Kind::kText,      Kind::kText,      Kind::kText, Kind::kBool,  Kind::kInt64,
-    Kind::kText};
+    Kind::kTimestamp, Kind::kTimestamp, Kind::kText, Kind::kText, Kind::kInt32, Kind::kText,
+    Kind::kText,      Kind::kBool,      Kind::kInet, Kind::kText, Kind::kText,  Kind::kText,
+    Kind::kText,      Kind::kInt16,     Kind::kText, Kind::kText, Kind::kText,  Kind::kText,
+    Kind::kBool,      Kind::kInt64,     Kind::kText};
 
 // Reads a big-endian integer of `width` bytes at `at`, advancing it; false past the end.
 bool ReadBigEndian(std::string_view bytes, size_t& at, size_t width, uint64_t& value) {

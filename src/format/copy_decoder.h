@@ -26,7 +26,8 @@ class CopyDecoder {
   static Result<std::vector<std::string_view>> SplitTuples(std::string_view copy_data);
   // A complete COPY stream (header, `tuples`, trailer) of the given tuples.
   static std::string Assemble(const std::vector<std::string_view>& tuples);
-  // The columns of one tuple from SplitTuples (20 in batch format 2, 21 now). kCorruption when it does not decode.
+  // The columns of one tuple from SplitTuples (20 in batch format 2, 21 now). kCorruption when it
+  // does not decode.
   static Result<std::vector<DecodedField>> DecodeTuple(std::string_view tuple);
 };
 

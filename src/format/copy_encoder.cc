@@ -20,7 +20,8 @@ constexpr int16_t kColumnCount = 21;
 }  // namespace
 
 std::string_view EventColumnsOf(uint32_t format) {
-  if (format <= kBatchFormatV2) return kEventColumns.substr(0, kEventColumns.rfind(", reason_class"));
+  if (format <= kBatchFormatV2)
+    return kEventColumns.substr(0, kEventColumns.rfind(", reason_class"));
   return kEventColumns;
 }
 

@@ -28,8 +28,8 @@ struct EventRow {
   std::string_view reason;
   std::string_view rbl;
   std::string_view reason_class;  // parse/reason_class.h; set for rejects only
-  std::string_view raw;    // the datagram, escaped if it was malformed
-  bool malformed = false;  // binary, not UTF-8, truncated or empty
+  std::string_view raw;           // the datagram, escaped if it was malformed
+  bool malformed = false;         // binary, not UTF-8, truncated or empty
 };
 
 }  // namespace sluice::format

@@ -4,8 +4,7 @@
 
 namespace sluice::format {
 
-void SummaryEncoder::AppendAggregate(std::string& out, const AggregateRow& row,
-                                     int64_t batch_id) {
+void SummaryEncoder::AppendAggregate(std::string& out, const AggregateRow& row, int64_t batch_id) {
   copy::PutFieldCount(out, 15);
   copy::PutTimestamp(out, row.window_start_us);
   copy::PutTimestamp(out, row.window_end_us);

@@ -15,7 +15,8 @@ namespace sluice::parse {
 // SMTP synchronisation errors. Delivery lines (`<=`, `=>`, `**`, `==`, …) are not rejects; a
 // continuation piece of a split line (`[2/3] …`) cannot be judged alone: is_reject stays NULL.
 // Returns false (and leaves `row` alone) when `program` is not Exim. The views point into
-// `program` and `message`. Stateless and thread-safe. Field meanings: docs/ARCHITECTURE.md, "Reject fields".
+// `program` and `message`. Stateless and thread-safe. Field meanings: docs/ARCHITECTURE.md, "Reject
+// fields".
 bool ParseEximReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

@@ -135,7 +135,8 @@ void ParseSmtpdReject(std::string_view text, bool postscreen, format::EventRow& 
   SetClient(name, ip, row);
 
   // The envelope: smtpd separates it by "; from=<" (or "; to=<" or "; proto=" when there is
-  // no sender, as at VRFY or CONNECT); what comes before it is the reply. Postscreen separates its fields by
+  // no sender, as at VRFY or CONNECT); what comes before it is the reply. Postscreen separates its
+  // fields by
   // ", " where smtpd uses spaces; EnvelopeValue reads both.
   std::string_view reply = text;
   size_t envelope_at = text.rfind("; from=<");

@@ -15,7 +15,8 @@ namespace sluice::parse {
 // reason) and its own `NOQUEUE: reject:`; and `SASL ... authentication failed` warnings
 // (stage "auth"). Any other Postfix line gets mta "postfix" and is_reject false; returns false
 // (and leaves `row` alone) when `program` is not Postfix. The views point into `program` and
-// `message` (zero-copy). Stateless and thread-safe. Field meanings: docs/ARCHITECTURE.md, "Reject fields".
+// `message` (zero-copy). Stateless and thread-safe. Field meanings: docs/ARCHITECTURE.md, "Reject
+// fields".
 bool ParsePostfixReject(std::string_view program, std::string_view message, format::EventRow& row);
 
 }  // namespace sluice::parse

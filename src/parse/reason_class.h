@@ -26,9 +26,10 @@ namespace sluice::parse {
 //   policy             an access map, policy service or local rule said no
 //   other              any other reject
 inline constexpr std::string_view kReasonClasses[] = {
-    "rbl",          "pregreet",          "protocol", "rate_limit", "auth",
-    "greylist",     "relay_denied",      "unknown_recipient", "sender", "helo",
-    "unknown_client", "content",         "policy",   "other"};
+    "rbl",    "pregreet", "protocol",       "rate_limit",
+    "auth",   "greylist", "relay_denied",   "unknown_recipient",
+    "sender", "helo",     "unknown_client", "content",
+    "policy", "other"};
 
 // The class of a parsed reject (`row.is_reject` true), from its stage, reason and RBL zone;
 // "" (NULL) for anything that is not a reject. Stateless and thread-safe.

@@ -176,7 +176,8 @@ void ParseRecipientReply(std::string_view text, format::EventRow& row) {
 
 }  // namespace
 
-bool ParseSendmailReject(std::string_view program, std::string_view message, format::EventRow& row) {
+bool ParseSendmailReject(std::string_view program, std::string_view message,
+                         format::EventRow& row) {
   if (program != "sendmail" && !program.starts_with("sm-")) return false;
   row.mta = "sendmail";
   row.is_reject = false;

@@ -29,8 +29,8 @@ std::string_view GranularityName(Granularity granularity) {
   return "key";
 }
 
-void BuildKey(const std::vector<KeyField>& key, const KeyFields& fields,
-              Granularity granularity, std::string& out) {
+void BuildKey(const std::vector<KeyField>& key, const KeyFields& fields, Granularity granularity,
+              std::string& out) {
   out.clear();
   auto put = [&](KeyField field, std::string_view value) {
     value = value.substr(0, 0xFFFF);

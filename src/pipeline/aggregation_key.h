@@ -32,8 +32,8 @@ std::string_view GranularityName(Granularity granularity);
 // reason_class, the latter even when `key` lacks it), each as its KeyField, a 16-bit length
 // and the value. At kPrefix the caller has already put the network in the client_ip slot.
 // Stateless and thread-safe.
-void BuildKey(const std::vector<KeyField>& key, const KeyFields& fields,
-              Granularity granularity, std::string& out);
+void BuildKey(const std::vector<KeyField>& key, const KeyFields& fields, Granularity granularity,
+              std::string& out);
 
 // Splits a key BuildKey wrote back into its fields (views into `key`).
 KeyFields SplitKey(std::string_view key);

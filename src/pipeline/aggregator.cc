@@ -23,8 +23,8 @@ std::string_view Prefix(std::string_view text, size_t limit) {
 
 Aggregator::Aggregator(Options options)
     : options_(std::move(options)),
-      keyed_by_client_(std::find(options_.key.begin(), options_.key.end(),
-                                 KeyField::kClientIp) != options_.key.end()) {}
+      keyed_by_client_(std::find(options_.key.begin(), options_.key.end(), KeyField::kClientIp) !=
+                       options_.key.end()) {}
 
 bool Aggregator::Add(const format::EventRow& row) {
   std::array<char, 8> code{};
@@ -33,8 +33,8 @@ bool Aggregator::Add(const format::EventRow& row) {
     auto [end, error] = std::to_chars(code.data(), code.data() + code.size(), *row.smtp_code);
     code_text = std::string_view(code.data(), static_cast<size_t>(end - code.data()));
   }
-  KeyFields fields = {
-      row.host, row.mta, row.stage, row.client_ip, row.reason_class, row.rbl, code_text};
+  KeyFields fields = {row.host,         row.mta, row.stage, row.client_ip,
+                      row.reason_class, row.rbl, code_text};
   if (granularity_ != Granularity::kKey && keyed_by_client_) {
     CountFinerKeys(fields);
   }
@@ -85,9 +85,8 @@ void Aggregator::Merge(Map& into, std::string&& key, Entry&& entry) {
 }
 
 void Aggregator::Coarsen() {
-  Granularity next = granularity_ == Granularity::kKey && keyed_by_client_
-                         ? Granularity::kPrefix
-                         : Granularity::kClass;
+  Granularity next = granularity_ == Granularity::kKey && keyed_by_client_ ? Granularity::kPrefix
+                                                                           : Granularity::kClass;
   Map coarser;
   std::string key;
   for (auto& [old_key, entry] : entries_) {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "format/event_row.h"
+#include "format/summary_encoder.h"
 #include "pipeline/aggregation_key.h"
 #include "pipeline/distinct_counter.h"
-#include "format/summary_encoder.h"
 
 namespace sluice::pipeline {
 
@@ -18,8 +18,8 @@ namespace sluice::pipeline {
 // sample line per key. When even reason-class keys are full, an event is refused (the caller
 // counts it as shed, "aggregate_full"). A window starts at the granularity the last one ended
 // with, or finer when the distinct keys the last window would have had at the finer level
-// (estimated by linear counting) would have fitted. Memory: about max_keys × (key + sample ≤ 512 bytes + 100).
-// Not thread-safe: owned by the pipeline thread.
+// (estimated by linear counting) would have fitted. Memory: about max_keys × (key + sample ≤ 512
+// bytes + 100). Not thread-safe: owned by the pipeline thread.
 class Aggregator {
  public:
   struct Options {
@@ -68,9 +68,9 @@ class Aggregator {
   Granularity granularity_ = Granularity::kKey;
   Map entries_;
   uint64_t events_ = 0;
-  std::string key_;             // scratch
-  std::string prefix_;          // scratch: the client's network
-  std::string scratch_;              // scratch: keys for the estimate
+  std::string key_;                   // scratch
+  std::string prefix_;                // scratch: the client's network
+  std::string scratch_;               // scratch: keys for the estimate
   DistinctCounter seen_keys_;         // this window's keys at granularity key
   DistinctCounter seen_prefix_keys_;  // and what they are with networks
 };

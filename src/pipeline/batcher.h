@@ -6,8 +6,8 @@
 #include <functional>
 #include <optional>
 
-#include "format/event_row.h"
 #include "format/batch.h"
+#include "format/event_row.h"
 
 namespace sluice::pipeline {
 

@@ -16,8 +16,7 @@ constexpr size_t kBitmapWords = (size_t{1} << kBitmapBits) / 64;
 DistinctCounter::DistinctCounter() : bitmap_(kBitmapWords) {}
 
 void DistinctCounter::Add(std::string_view value) {
-  uint64_t bit = (std::hash<std::string_view>{}(value) * 0x9E3779B97F4A7C15ull) >>
-                 (64 - kBitmapBits);
+  uint64_t bit = (std::hash<std::string_view>{}(value)*0x9E3779B97F4A7C15ull) >> (64 - kBitmapBits);
   bitmap_[bit / 64] |= uint64_t{1} << (bit % 64);
 }
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "ingest/datagram_block.h"
 #include "format/event_row.h"
+#include "ingest/datagram_block.h"
 #include "parse/syslog_frame.h"
 
 namespace sluice::pipeline {

@@ -54,8 +54,7 @@ FloodLadder::FloodLadder(Options options, Counters& counters, const Clock& clock
 }
 
 bool FloodLadder::aggregating() const {
-  return options_.detector.mode != FloodMode::kNever &&
-         (detector_.in_flood() || details_blocked_);
+  return options_.detector.mode != FloodMode::kNever && (detector_.in_flood() || details_blocked_);
 }
 
 bool FloodLadder::TakeReject(const format::EventRow& row) {
@@ -110,7 +109,8 @@ format::Batch FloodLadder::NewSummaryBatch() {
   return batch;
 }
 
-void FloodLadder::SubmitSummary(format::Batch&& batch, const std::vector<ShedReporter::Count>& shed) {
+void FloodLadder::SubmitSummary(format::Batch&& batch,
+                                const std::vector<ShedReporter::Count>& shed) {
   if (!batch.aggregate_data.empty()) format::copy::PutTrailer(batch.aggregate_data);
   if (!batch.shed_data.empty()) format::copy::PutTrailer(batch.shed_data);
   uint64_t aggregated = batch.aggregated_events;
@@ -134,7 +134,8 @@ void FloodLadder::Flush() {
         batch = NewSummaryBatch();
       }
       if (batch.aggregate_data.empty()) format::copy::PutHeader(batch.aggregate_data);
-      format::SummaryEncoder::AppendAggregate(batch.aggregate_data, row, static_cast<int64_t>(batch.id));
+      format::SummaryEncoder::AppendAggregate(batch.aggregate_data, row,
+                                              static_cast<int64_t>(batch.id));
       ++batch.aggregate_rows;
       batch.aggregated_events += row.events;
     });

@@ -8,9 +8,9 @@
 
 #include "common/clock.h"
 #include "common/counters.h"
+#include "format/batch.h"
 #include "format/event_row.h"
 #include "pipeline/aggregator.h"
-#include "format/batch.h"
 #include "pipeline/flood_detector.h"
 #include "pipeline/shed_reporter.h"
 

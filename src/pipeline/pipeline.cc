@@ -28,9 +28,10 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
                  counters_.Shed(counters_.shed_spool_full, rows);
                  ladder_.DetailRefused();
                }),
-      ladder_(options.flood, counters, clock, [this] { return batcher_.TakeId(); },
-              [this](format::Batch&& batch) { return submit_(std::move(batch)); },
-              std::move(room_for_detail)),
+      ladder_(
+          options.flood, counters, clock, [this] { return batcher_.TakeId(); },
+          [this](format::Batch&& batch) { return submit_(std::move(batch)); },
+          std::move(room_for_detail)),
       thread_([this] { Run(); }) {}
 
 Pipeline::~Pipeline() { Stop(); }

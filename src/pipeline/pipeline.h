@@ -9,9 +9,9 @@
 
 #include "common/clock.h"
 #include "common/counters.h"
+#include "format/batch.h"
 #include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
-#include "format/batch.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "pipeline/flood_ladder.h"

@@ -17,8 +17,7 @@ std::string BeginAndClaimSql(const std::string& values) {
 std::string SetLedgerRowsSql(const std::string& instance_literal, uint64_t batch_id,
                              uint64_t rows) {
   return "UPDATE sluice.batches SET rows = " + std::to_string(rows) +
-         " WHERE instance_id = " + instance_literal + " AND batch_id = " +
-         std::to_string(batch_id);
+         " WHERE instance_id = " + instance_literal + " AND batch_id = " + std::to_string(batch_id);
 }
 
 }  // namespace sluice::sink

@@ -21,7 +21,6 @@ std::string LedgerValues(const std::string& instance_literal, const format::Batc
 std::string BeginAndClaimSql(const std::string& values);
 
 // Corrects the rows a claimed batch stored, once some were set aside.
-std::string SetLedgerRowsSql(const std::string& instance_literal, uint64_t batch_id,
-                             uint64_t rows);
+std::string SetLedgerRowsSql(const std::string& instance_literal, uint64_t batch_id, uint64_t rows);
 
 }  // namespace sluice::sink

@@ -42,7 +42,8 @@ Result<IsolatedWrite> RefusedRowWriter::Write(const format::Batch& batch) {
     lost.malformed_set_aside = batch.malformed;
     return lost;
   };
-  auto fresh = conn_.ExecColumn(BeginAndClaimSql(LedgerValues(instance_literal_, batch, batch.rows)));
+  auto fresh =
+      conn_.ExecColumn(BeginAndClaimSql(LedgerValues(instance_literal_, batch, batch.rows)));
   if (!fresh) return fail(fresh.error());
   if (fresh->empty()) {
     SLUICE_RETURN_IF_ERROR(conn_.Exec("ROLLBACK"));
@@ -71,14 +72,13 @@ Result<IsolatedWrite> RefusedRowWriter::Write(const format::Batch& batch) {
 }
 
 Status RefusedRowWriter::LoadOrBisect(const format::Batch& batch,
-                                 const std::vector<std::string_view>& tuples, size_t begin,
-                                 size_t end, IsolatedWrite& result) {
+                                      const std::vector<std::string_view>& tuples, size_t begin,
+                                      size_t end, IsolatedWrite& result) {
   if (begin == end) return Ok();
   SLUICE_RETURN_IF_ERROR(conn_.Exec("SAVEPOINT rows"));
   std::vector<std::string_view> range(tuples.begin() + static_cast<std::ptrdiff_t>(begin),
                                       tuples.begin() + static_cast<std::ptrdiff_t>(end));
-  Status loaded =
-      conn_.CopyIn(EventsCopySql(batch.format), format::CopyDecoder::Assemble(range));
+  Status loaded = conn_.CopyIn(EventsCopySql(batch.format), format::CopyDecoder::Assemble(range));
   if (loaded) return conn_.Exec("RELEASE SAVEPOINT rows");
   if (loaded.error().code() != ErrorCode::kRejected) return loaded;
   SLUICE_RETURN_IF_ERROR(conn_.Exec("ROLLBACK TO SAVEPOINT rows; RELEASE SAVEPOINT rows"));
@@ -94,8 +94,8 @@ Status RefusedRowWriter::LoadOrBisect(const format::Batch& batch,
 }
 
 Status RefusedRowWriter::SetAside(const format::Batch& batch, int64_t row, std::string_view tuple,
-                             uint32_t rows, uint32_t malformed, const std::string& error,
-                             IsolatedWrite& result) {
+                                  uint32_t rows, uint32_t malformed, const std::string& error,
+                                  IsolatedWrite& result) {
   std::string raw;
   if (row >= 0) {
     if (auto fields = format::CopyDecoder::DecodeTuple(tuple)) {

@@ -41,9 +41,7 @@ WriterPool::~WriterPool() { Stop(); }
 
 bool WriterPool::Submit(format::Batch&& batch) { return spool_.Add(std::move(batch)); }
 
-bool WriterPool::Drain(Clock::TimePoint deadline) {
-  return spool_.WaitEmpty(deadline);
-}
+bool WriterPool::Drain(Clock::TimePoint deadline) { return spool_.WaitEmpty(deadline); }
 
 void WriterPool::Stop() {
   {

@@ -160,8 +160,7 @@ Status Spool::StartSegment() {
   return Ok();
 }
 
-Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record,
-                                             bool summary) {
+Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record, bool summary) {
   if (!record) return tl::unexpected(record.error());
   if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
     SLUICE_RETURN_IF_ERROR(StartSegment());
@@ -181,8 +180,7 @@ Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& rec
   return DiskEntry{active_segment_, offset, *stored};
 }
 
-std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
-                                         size_t max_bytes) {
+std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches, size_t max_bytes) {
   std::vector<format::Batch> batches;
   struct ToRead {
     DiskEntry disk;

@@ -44,12 +44,12 @@ struct SpoolOptions {
 
 // Where batches wait for the database, oldest first: in memory, in zstd segment files in
 // `dir`, or both (see SpoolMode). Appended records are made durable by one fdatasync every
-// `sync_interval` (SegmentSyncer), so no caller waits for the disk to sync. Segments are deleted once every batch in them is committed. Open() takes
-// the directory's lock and recovers what an earlier run left: a torn tail is cut off, a
-// damaged segment's intact batches are queued again and the file is moved to quarantine/
-// once they are committed.
-// Every file operation and wait goes through `env`, which must outlive the spool.
-// Thread-safe: Add() from the pipeline; Take/Commit/Return from writers; the rest from one.
+// `sync_interval` (SegmentSyncer), so no caller waits for the disk to sync. Segments are deleted
+// once every batch in them is committed. Open() takes the directory's lock and recovers what an
+// earlier run left: a torn tail is cut off, a damaged segment's intact batches are queued again and
+// the file is moved to quarantine/ once they are committed. Every file operation and wait goes
+// through `env`, which must outlive the spool. Thread-safe: Add() from the pipeline;
+// Take/Commit/Return from writers; the rest from one.
 class Spool {
  public:
   static Result<std::unique_ptr<Spool>> Open(const SpoolOptions& options, Env& env,
@@ -112,10 +112,10 @@ class Spool {
   struct Segment {
     std::string path;
     std::unique_ptr<RandomAccessFile> file;  // for reading records back
-    uint64_t bytes = 0;        // file size
-    uint64_t outstanding = 0;  // batches in it not yet committed
-    bool damaged = false;      // quarantined, not deleted, once emptied
-    uint32_t version = kSegmentVersion;  // its format (older ones, from recovery)
+    uint64_t bytes = 0;                      // file size
+    uint64_t outstanding = 0;                // batches in it not yet committed
+    bool damaged = false;                    // quarantined, not deleted, once emptied
+    uint32_t version = kSegmentVersion;      // its format (older ones, from recovery)
   };
 
   Spool(const SpoolOptions& options, Env& env, Counters& counters, std::unique_ptr<FileLock> lock);

@@ -9,9 +9,9 @@
 #include "format/copy_encoder.h"
 #include "spool/segment_reader.h"
 #include "spool/segment_writer.h"
+#include "support/paths.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
-#include "support/paths.h"
 
 namespace sluice {
 namespace {

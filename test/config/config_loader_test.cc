@@ -1,6 +1,7 @@
 #include "config/config_loader.h"
 
 #include <gtest/gtest.h>
+
 #include "support/paths.h"
 
 namespace sluice::config {
@@ -178,30 +179,27 @@ TEST(ConfigLoaderTest, ShippedConfigLoads) {
 
 TEST(ConfigLoaderTest, FloodKeysAndThresholdsAreChecked) {
   auto bad_key = ParseConfig(
-      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"client_ip\", \"raw\"]\n",
-      "/etc/sluice.toml");
+      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"client_ip\", \"raw\"]\n", "/etc/sluice.toml");
   ASSERT_FALSE(bad_key);
   EXPECT_EQ(bad_key.error().message(),
             "/etc/sluice.toml:4: key 'flood.key': expected a non-empty array of distinct names "
             "out of \"host\", \"mta\", \"stage\", \"client_ip\", \"reason_class\", "
             "\"rbl\", \"smtp_code\"");
-  auto twice = ParseConfig(
-      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"host\", \"host\"]\n", "f.toml");
+  auto twice =
+      ParseConfig("[database]\nconninfo = \"\"\n[flood]\nkey = [\"host\", \"host\"]\n", "f.toml");
   EXPECT_FALSE(twice);
   auto inverted = ParseConfig(
-      "[database]\nconninfo = \"\"\n[flood]\nenter_rate = 100\nleave_rate = 200\n",
-      "f.toml");
+      "[database]\nconninfo = \"\"\n[flood]\nenter_rate = 100\nleave_rate = 200\n", "f.toml");
   ASSERT_FALSE(inverted);
   EXPECT_EQ(inverted.error().message(),
             "f.toml:5: key 'flood.leave_rate': must not be above enter_rate");
-  auto mode = ParseConfig("[database]\nconninfo = \"\"\n[flood]\nmode = \"sometimes\"\n",
-                          "f.toml");
+  auto mode = ParseConfig("[database]\nconninfo = \"\"\n[flood]\nmode = \"sometimes\"\n", "f.toml");
   ASSERT_FALSE(mode);
-  EXPECT_EQ(mode.error().message(), "f.toml:4: key 'flood.mode': expected one of \"auto\", "
-                                    "\"always\", \"never\"");
+  EXPECT_EQ(mode.error().message(),
+            "f.toml:4: key 'flood.mode': expected one of \"auto\", "
+            "\"always\", \"never\"");
   auto good = ParseConfig(
-      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"reason_class\", \"smtp_code\"]\n",
-      "f.toml");
+      "[database]\nconninfo = \"\"\n[flood]\nkey = [\"reason_class\", \"smtp_code\"]\n", "f.toml");
   ASSERT_TRUE(good) << good.error().message();
   EXPECT_EQ(good->flood.key, (std::vector<std::string>{"reason_class", "smtp_code"}));
 }

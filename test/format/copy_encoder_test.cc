@@ -1,8 +1,8 @@
 #include "format/copy_encoder.h"
 
-#include "format/batch.h"
-
 #include <gtest/gtest.h>
+
+#include "format/batch.h"
 
 namespace sluice::format {
 namespace {
@@ -76,9 +76,9 @@ TEST(CopyEncoderTest, HeaderRowAndTrailerFollowTheBinaryFormat) {
   EXPECT_EQ(r.Field(), "<22>raw line");
   EXPECT_EQ(r.Field(), std::string(1, '\0'));  // malformed = false
   EXPECT_EQ(r.Int(4), 8);
-  EXPECT_EQ(r.Int(8), 77);          // batch_id
-  EXPECT_EQ(r.Field(), "other");    // reason_class, last: older formats are a prefix
-  EXPECT_EQ(r.Int(2), -1);          // trailer
+  EXPECT_EQ(r.Int(8), 77);        // batch_id
+  EXPECT_EQ(r.Field(), "other");  // reason_class, last: older formats are a prefix
+  EXPECT_EQ(r.Int(2), -1);        // trailer
   EXPECT_EQ(r.pos(), out.size());
 }
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-#include "parse/raw_text.h"
-#include "parse/reason_class.h"
 #include "format/copy_decoder.h"
 #include "format/copy_encoder.h"
+#include "parse/raw_text.h"
+#include "parse/reason_class.h"
 #include "pipeline/event_builder.h"
 
 namespace {
@@ -37,9 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   format::EventRow row = builder->Build({payload, 1'795'867'200'000'000, false});
 
   Require(parse::IsStorableText(row.raw), "raw is not storable text");
-  for (std::string_view field : {row.host, row.program, row.mta, row.stage, row.client_ip,
-                                 row.client_name, row.helo, row.sender, row.recipient, row.dsn,
-                                 row.reason, row.rbl}) {
+  for (std::string_view field :
+       {row.host, row.program, row.mta, row.stage, row.client_ip, row.client_name, row.helo,
+        row.sender, row.recipient, row.dsn, row.reason, row.rbl}) {
     Require(parse::IsStorableText(field), "a parsed field is not storable text");
   }
   Require(row.reason_class.empty() == (row.is_reject != true),

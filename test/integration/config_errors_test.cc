@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "support/paths.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
-#include "support/paths.h"
 
 namespace sluice {
 namespace {

@@ -17,10 +17,10 @@
 
 #include "common/unique_fd.h"
 #include "support/daemon_harness.h"
+#include "support/paths.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
-#include "support/paths.h"
 
 namespace sluice {
 namespace {

@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "support/daemon_harness.h"
+#include "support/paths.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
-#include "support/paths.h"
 
 namespace sluice {
 namespace {
@@ -38,19 +38,23 @@ class FloodTest : public ::testing::Test {
     return Number("SELECT detail_events + aggregated_events + shed_events FROM sluice.accounting");
   }
   static long long TotalRows() {
-    return Number("SELECT (SELECT count(*) FROM sluice.events) + "
-                  "(SELECT count(*) FROM sluice.aggregates) + (SELECT count(*) FROM sluice.shed)");
+    return Number(
+        "SELECT (SELECT count(*) FROM sluice.events) + "
+        "(SELECT count(*) FROM sluice.aggregates) + (SELECT count(*) FROM sluice.shed)");
   }
   // The accounting and the rows, for failure messages.
   static std::string Accounting() {
-    return pg().Query("SELECT detail_events || ' detail, ' || aggregated_events || "
-                      "' aggregated, ' || shed_events || ' shed' FROM sluice.accounting") +
+    return pg().Query(
+               "SELECT detail_events || ' detail, ' || aggregated_events || "
+               "' aggregated, ' || shed_events || ' shed' FROM sluice.accounting") +
            "; aggregates by granularity: " +
-           pg().Query("SELECT string_agg(granularity || '=' || n, ' ') FROM (SELECT "
-                      "granularity, count(*) AS n FROM sluice.aggregates GROUP BY 1) g") +
+           pg().Query(
+               "SELECT string_agg(granularity || '=' || n, ' ') FROM (SELECT "
+               "granularity, count(*) AS n FROM sluice.aggregates GROUP BY 1) g") +
            "; shed: " +
-           pg().Query("SELECT string_agg(cause || '=' || n, ' ') FROM (SELECT cause, "
-                      "sum(events) AS n FROM sluice.shed GROUP BY 1) s");
+           pg().Query(
+               "SELECT string_agg(cause || '=' || n, ' ') FROM (SELECT cause, "
+               "sum(events) AS n FROM sluice.shed GROUP BY 1) s");
   }
   // Runs sluice-attack with `args`; returns how many it sent.
   static long long Flood(const DaemonHarness& daemon, std::vector<std::string> args) {
@@ -121,8 +125,8 @@ TEST_F(FloodTest, FiveMillionDistinctAddressesCoarsenTheKeysAndMemoryStaysBounde
                               {"ingest.queue_mb", "64"},
                               {"spool.memory_mb", "64"}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  long long sent = Flood(daemon, {"-n", std::to_string(count), "--ips", std::to_string(count),
-                                  "--cycle"});
+  long long sent =
+      Flood(daemon, {"-n", std::to_string(count), "--ips", std::to_string(count), "--cycle"});
   ASSERT_EQ(sent, count);
   EXPECT_TRUE(WaitUntil([&] { return Accounted() == sent; }, std::chrono::seconds(120)))
       << Accounting();
@@ -142,8 +146,8 @@ TEST_F(FloodTest, FiveMillionDistinctAddressesCoarsenTheKeysAndMemoryStaysBounde
   // under 384 MiB. Without the key cap 5 M keys would take gigabytes.
   EXPECT_GT(peak_kib, 0);
   EXPECT_LT(peak_kib, 384 * 1024) << "peak RSS of sluiced";
-  std::cout << "distinct flood: " << sent << " sent -> " << TotalRows()
-            << " rows, peak RSS " << peak_kib / 1024 << " MiB (" << Accounting() << ")\n";
+  std::cout << "distinct flood: " << sent << " sent -> " << TotalRows() << " rows, peak RSS "
+            << peak_kib / 1024 << " MiB (" << Accounting() << ")\n";
 }
 
 // The database is down and the spool fills: details go first (shed, counted), aggregates still
@@ -194,18 +198,18 @@ TEST_F(FloodTest, LeavingTheFloodDetailRowsResumeAndNothingIsCountedTwice) {
                               {"flood.leave_after_ms", "1000"},
                               {"flood.window_ms", "1000"}});
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  long long sent = Flood(daemon, {"-n", std::to_string(testing::TestScale(300'000)), "--ips",
-                                  "1000"});
-  ASSERT_TRUE(WaitUntil(
-      [&] { return daemon.Output().find("flood: left") != std::string::npos; },
-      std::chrono::seconds(30)))
+  long long sent =
+      Flood(daemon, {"-n", std::to_string(testing::TestScale(300'000)), "--ips", "1000"});
+  ASSERT_TRUE(WaitUntil([&] { return daemon.Output().find("flood: left") != std::string::npos; },
+                        std::chrono::seconds(30)))
       << daemon.Output();
   ASSERT_NE(daemon.Output().find("flood: entered"), std::string::npos);
   for (int i = 0; i < 100; ++i) {
-    std::string line = "<22>Nov 28 12:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from "
-                       "unknown[192.0.2.77]: 554 5.7.1 Service unavailable; Client host "
-                       "[192.0.2.77] blocked using zen.spamhaus.org; from=<a" +
-                       std::to_string(i) + "@example.net> to=<b@example.org> proto=ESMTP helo=<x>";
+    std::string line =
+        "<22>Nov 28 12:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from "
+        "unknown[192.0.2.77]: 554 5.7.1 Service unavailable; Client host "
+        "[192.0.2.77] blocked using zen.spamhaus.org; from=<a" +
+        std::to_string(i) + "@example.net> to=<b@example.org> proto=ESMTP helo=<x>";
     ASSERT_TRUE(testing::SendDatagram(daemon.socket_path(), line));
     ++sent;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -226,9 +230,9 @@ TEST_F(FloodTest, LeavingTheFloodDetailRowsResumeAndNothingIsCountedTwice) {
 TEST_F(FloodTest, TheSyntheticAttacksWordingIsParsedWhateverTheMtaAndFraming) {
   DaemonHarness daemon(pg());
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  std::vector<std::string> args = {SLUICE_ATTACK, daemon.socket_path(), "-n", "3000",
-                                   "--mta", "mix", "--format", "rfc5424", "--senders", "2",
-                                   "--normal-rate", "2000", "--ips", "500"};
+  std::vector<std::string> args = {
+      SLUICE_ATTACK, daemon.socket_path(), "-n", "3000",          "--mta", "mix",   "--format",
+      "rfc5424",     "--senders",          "2",  "--normal-rate", "2000",  "--ips", "500"};
   ProcessResult attack = RunProcess(args, std::chrono::seconds(60));
   ASSERT_EQ(attack.exit_code, 0) << attack.output;
   size_t at = attack.output.find("\"normal_sent\": ");
@@ -251,9 +255,8 @@ TEST_F(FloodTest, TheSyntheticAttacksWordingIsParsedWhateverTheMtaAndFraming) {
 // wal mode: a kill -9 after the windows reached the spool loses no aggregated event, and none
 // is counted twice when the spool is replayed.
 TEST_F(FloodTest, KilledWhileAggregatingDuringAnOutageLosesNothingOnceSpooled) {
-  DaemonHarness first(pg(), {{"flood.mode", "\"always\""},
-                             {"flood.window_ms", "500"},
-                             {"spool.sync_ms", "50"}});
+  DaemonHarness first(
+      pg(), {{"flood.mode", "\"always\""}, {"flood.window_ms", "500"}, {"spool.sync_ms", "50"}});
   ASSERT_TRUE(first.Start()) << first.Output();
   ASSERT_TRUE(pg().Stop());
   long long sent = Flood(first, {"-n", "100000", "--ips", "5000", "--zipf", "1"});

@@ -7,7 +7,8 @@
 namespace sluice::parse {
 namespace {
 
-format::EventRow Reject(std::string_view stage, std::string_view reason, std::string_view rbl = "") {
+format::EventRow Reject(std::string_view stage, std::string_view reason,
+                        std::string_view rbl = "") {
   format::EventRow row;
   row.is_reject = true;
   row.stage = stage;
@@ -50,9 +51,9 @@ TEST(ReasonClassTest, AnAuthStageWithoutKnownWordsIsAuthAndTheRestIsOther) {
 TEST(ReasonClassTest, EveryClassIsOneOfTheDocumentedSet) {
   for (std::string_view reason :
        {"DNSBL rank 3", "PREGREET 1 after 0", "BARE NEWLINE", "COMMAND COUNT LIMIT",
-        "SASL PLAIN authentication failed", "Greylisted", "Relay access denied",
-        "User unknown", "Sender address rejected", "Helo command rejected",
-        "cannot find your reverse hostname", "message too big", "Access denied", "x"}) {
+        "SASL PLAIN authentication failed", "Greylisted", "Relay access denied", "User unknown",
+        "Sender address rejected", "Helo command rejected", "cannot find your reverse hostname",
+        "message too big", "Access denied", "x"}) {
     std::string_view klass = ClassifyReject(Reject("rcpt", reason));
     EXPECT_NE(std::find(std::begin(kReasonClasses), std::end(kReasonClasses), klass),
               std::end(kReasonClasses))

@@ -19,7 +19,7 @@ class AggregatorTest : public ::testing::Test {
  protected:
   // A reject from `ip`, kept alive by the fixture (rows hold views).
   format::EventRow Row(const std::string& ip, std::string_view klass = "rbl",
-                      int64_t at_us = 1'000) {
+                       int64_t at_us = 1'000) {
     ips_.push_back(ip);
     format::EventRow row;
     row.received_at_us = at_us;
@@ -103,8 +103,9 @@ TEST_F(AggregatorTest, FullKeysCoarsenToNetworksThenToClassesWithoutLosingAnEven
   EXPECT_EQ(aggregator.granularity(), Granularity::kPrefix);
   added = 0;
   for (int a = 0; a < 300; ++a) {
-    ASSERT_TRUE(aggregator.Add(Row("198.19." + std::to_string(a % 256) + "." +
-                                   std::to_string(a / 256), a % 2 == 0 ? "rbl" : "helo")));
+    ASSERT_TRUE(
+        aggregator.Add(Row("198.19." + std::to_string(a % 256) + "." + std::to_string(a / 256),
+                           a % 2 == 0 ? "rbl" : "helo")));
     ++added;
   }
   EXPECT_EQ(aggregator.granularity(), Granularity::kClass);
@@ -129,8 +130,8 @@ TEST_F(AggregatorTest, IPv6ClientsCoarsenToTheirSlash64) {
   options.max_keys = 16;
   Aggregator aggregator(options);
   for (int i = 0; i < 40; ++i) {
-    ASSERT_TRUE(aggregator.Add(Row("2001:db8:0:" + std::to_string(i % 2) + "::" +
-                                   std::to_string(i + 1))));
+    ASSERT_TRUE(
+        aggregator.Add(Row("2001:db8:0:" + std::to_string(i % 2) + "::" + std::to_string(i + 1))));
   }
   std::vector<Emitted> rows = Drain(aggregator);
   ASSERT_EQ(rows.size(), 2u);

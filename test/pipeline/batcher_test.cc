@@ -12,7 +12,8 @@ using std::chrono::milliseconds;
 class BatcherTest : public ::testing::Test {
  protected:
   Batcher MakeBatcher(size_t rows, milliseconds age) {
-    return Batcher(rows, age, 1000, [this](format::Batch&& b) { emitted_.push_back(std::move(b)); });
+    return Batcher(rows, age, 1000,
+                   [this](format::Batch&& b) { emitted_.push_back(std::move(b)); });
   }
   format::EventRow Row(bool malformed = false) {
     format::EventRow row;

@@ -69,8 +69,8 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, BatchesByRowsAndByAge) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(3, std::chrono::milliseconds(30), 500),
-                    Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock,
+                    Options(3, std::chrono::milliseconds(30), 500), Collect(true));
   Publish({"<22>Nov 28 10:00:00 a[1]: x", "b", "c", "d"});
   // The fourth row goes out once its batch is 30 ms old, without more input.
   ASSERT_TRUE(WaitUntil([&] { return RowsSubmitted() == 4; }, std::chrono::seconds(10)));
@@ -83,14 +83,16 @@ TEST_F(PipelineTest, BatchesByRowsAndByAge) {
 }
 
 TEST_F(PipelineTest, StopProcessesWhatIsQueuedAndFlushes) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(1000, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(1000, std::chrono::hours(1), 1),
+                    Collect(true));
   for (int i = 0; i < 10; ++i) Publish({"one", "two"});
   pipeline.Stop();
   EXPECT_EQ(RowsSubmitted(), 20u);
 }
 
 TEST_F(PipelineTest, RefusedBatchIsCountedAsShed) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(2, std::chrono::hours(1), 1), Collect(false));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(2, std::chrono::hours(1), 1),
+                    Collect(false));
   Publish({"a", "b", "c"});
   pipeline.Stop();
   EXPECT_EQ(counters_.shed_spool_full.load(), 3u);
@@ -109,10 +111,13 @@ TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
   for (int block = 0; block < 20; ++block) {
     std::vector<std::string> lines;
     for (int i = 0; i < 50; ++i) {
-      lines.push_back("<22>Nov 28 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from "
-                      "unknown[198.18.0." + std::to_string(i % 7) + "]: 554 5.7.1 Service "
-                      "unavailable; Client host [x] blocked using zen.spamhaus.org; from=<a> "
-                      "to=<b> proto=ESMTP helo=<c>");
+      lines.push_back(
+          "<22>Nov 28 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from "
+          "unknown[198.18.0." +
+          std::to_string(i % 7) +
+          "]: 554 5.7.1 Service "
+          "unavailable; Client host [x] blocked using zen.spamhaus.org; from=<a> "
+          "to=<b> proto=ESMTP helo=<c>");
     }
     lines.push_back("<22>Nov 28 10:00:00 mx1 kernel: not a reject");
     Publish(lines);
@@ -132,7 +137,8 @@ TEST_F(PipelineTest, UnderFloodRejectsAreAggregatedAndEveryEventIsInOnePlace) {
 }
 
 TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1),
+                    Collect(true));
   Publish({std::string("bin\0ary", 7), "\xff\xfe", "fine", ""});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -143,7 +149,8 @@ TEST_F(PipelineTest, MalformedDatagramsAreCountedInTheBatch) {
 }
 
 TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1), Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, Options(100, std::chrono::hours(1), 1),
+                    Collect(true));
   Publish({std::string("<20>python line\0", 16), "<22>crlf line\r\n", std::string("\0", 1)});
   pipeline.Stop();
   MutexLock lock(mu_);
@@ -155,8 +162,8 @@ TEST_F(PipelineTest, TrailingNulAndLineEndAreTerminatorsNotContent) {
 }
 
 TEST_F(PipelineTest, KeepingRejectsCountsEveryOtherLineAsIgnored) {
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock, RejectsOnly(Options(100, std::chrono::hours(1), 1)),
-                    Collect(true));
+  Pipeline pipeline(queue_, counters_, DefaultEnv().clock,
+                    RejectsOnly(Options(100, std::chrono::hours(1), 1)), Collect(true));
   Publish(
       {"<22>Nov 28 10:00:00 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: "
        "554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=ESMTP helo=<h>",

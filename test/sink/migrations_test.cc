@@ -50,9 +50,10 @@ TEST(MigrationsTest, SummaryTablesHaveTheColumnsTheWritersCopyInto) {
   auto& pg = SharedPgSandbox();
   pg.Migrate();
   auto columns = [&](const std::string& table) {
-    return pg.Query("SELECT string_agg(attname, ', ' ORDER BY attnum) FROM pg_attribute "
-                    "WHERE attrelid = 'sluice." + table +
-                    "'::regclass AND attnum > 0 AND NOT attisdropped");
+    return pg.Query(
+        "SELECT string_agg(attname, ', ' ORDER BY attnum) FROM pg_attribute "
+        "WHERE attrelid = 'sluice." +
+        table + "'::regclass AND attnum > 0 AND NOT attisdropped");
   };
   EXPECT_EQ(columns("events"), format::kEventColumns);
   EXPECT_EQ(columns("aggregates"), format::kAggregateColumns);

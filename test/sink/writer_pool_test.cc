@@ -8,10 +8,10 @@
 
 #include "common/env.h"
 #include "common/posix_file_system.h"
-#include "pipeline/batcher.h"
 #include "format/copy_decoder.h"
 #include "format/copy_fields.h"
 #include "format/summary_encoder.h"
+#include "pipeline/batcher.h"
 #include "sink/batch_writer.h"
 #include "support/fake_clock.h"
 #include "support/fault_injection_file_system.h"

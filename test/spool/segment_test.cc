@@ -169,8 +169,8 @@ TEST_F(SegmentTest, ReadRecordAtReturnsTheBatchAtAnOffset) {
   ASSERT_TRUE(contents);
   auto file = DefaultEnv().fs.NewRandomAccessFile(path);
   ASSERT_TRUE(file);
-  auto batch = ReadRecordAt(**file, contents->batches[1].offset,
-                            contents->batches[1].stored_bytes, contents->version);
+  auto batch = ReadRecordAt(**file, contents->batches[1].offset, contents->batches[1].stored_bytes,
+                            contents->version);
   ASSERT_TRUE(batch) << batch.error().message();
   EXPECT_EQ(batch->id, 2u);
   EXPECT_EQ(batch->rows, 7u);

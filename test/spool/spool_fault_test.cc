@@ -28,8 +28,8 @@ format::Batch MakeBatch(uint64_t id, uint32_t rows = 20) {
   batch.id = id;
   batch.rows = rows;
   for (uint32_t i = 0; i < rows; ++i) {
-    batch.copy_data += "reject from 198.18.0." + std::to_string(i) + " in batch " +
-                       std::to_string(id) + "\n";
+    batch.copy_data +=
+        "reject from 198.18.0." + std::to_string(i) + " in batch " + std::to_string(id) + "\n";
   }
   return batch;
 }

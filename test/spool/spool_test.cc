@@ -1,4 +1,3 @@
-#include "common/env.h"
 #include "spool/spool.h"
 
 #include <filesystem>
@@ -8,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
 #include "spool/segment_reader.h"
 #include "support/temp_dir.h"
 

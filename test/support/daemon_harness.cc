@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+
 #include "support/paths.h"
 
 namespace sluice::testing {

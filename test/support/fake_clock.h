@@ -20,8 +20,7 @@ class FakeClock final : public Clock {
   TimePoint Now() const override;
   int64_t WallMicros() const override;
   bool WaitFor(std::condition_variable_any& cv, MutexLock& lock, std::stop_token stop,
-               std::chrono::nanoseconds timeout,
-               const std::function<bool()>& ready) const override;
+               std::chrono::nanoseconds timeout, const std::function<bool()>& ready) const override;
 
   // Moves both the monotonic and the wall clock forward by `step`.
   void Advance(std::chrono::nanoseconds step);

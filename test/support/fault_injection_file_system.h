@@ -14,19 +14,19 @@ namespace sluice::testing {
 
 // The calls of a FileSystem (and of the files it opens) a fault can be injected into.
 enum class FileOp {
-  kCreate,      // NewWritableFile
-  kAppend,      // WritableFile::Append
-  kTruncate,    // WritableFile::Truncate
-  kSync,        // WritableFile::Sync (fdatasync)
-  kOpen,        // NewRandomAccessFile
-  kRead,        // RandomAccessFile::Read
-  kList,        // ListDir
-  kCreateDirs,  // CreateDirs
-  kRename,      // Rename
-  kRemove,      // Remove
+  kCreate,        // NewWritableFile
+  kAppend,        // WritableFile::Append
+  kTruncate,      // WritableFile::Truncate
+  kSync,          // WritableFile::Sync (fdatasync)
+  kOpen,          // NewRandomAccessFile
+  kRead,          // RandomAccessFile::Read
+  kList,          // ListDir
+  kCreateDirs,    // CreateDirs
+  kRename,        // Rename
+  kRemove,        // Remove
   kTruncatePath,  // FileSystem::Truncate
-  kSyncDir,     // SyncDir
-  kLock,        // LockFile
+  kSyncDir,       // SyncDir
+  kLock,          // LockFile
   kCount,
 };
 

@@ -5,12 +5,12 @@
 // wherever the checkout is (and ccache can reuse it).
 namespace sluice::testing::paths {
 
-extern const char* const kSluiced;        // build/<tree>/src/sluiced
-extern const char* const kCli;            // build/<tree>/src/sluice
-extern const char* const kAttack;         // build/<tree>/tools/sluice-attack
-extern const char* const kPgSandbox;      // tools/pg-sandbox
-extern const char* const kPgTemplate;     // build/<tree>/pg-template: the initdb'ed cluster
-extern const char* const kSourceDir;      // the repository root
+extern const char* const kSluiced;     // build/<tree>/src/sluiced
+extern const char* const kCli;         // build/<tree>/src/sluice
+extern const char* const kAttack;      // build/<tree>/tools/sluice-attack
+extern const char* const kPgSandbox;   // tools/pg-sandbox
+extern const char* const kPgTemplate;  // build/<tree>/pg-template: the initdb'ed cluster
+extern const char* const kSourceDir;   // the repository root
 
 }  // namespace sluice::testing::paths
 

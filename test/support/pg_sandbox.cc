@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "sink/migrations.h"
-#include "support/process.h"
 #include "support/paths.h"
+#include "support/process.h"
 
 namespace sluice::testing {
 

@@ -17,14 +17,35 @@ std::string Counters::Summary() const {
       << " shed_rows=" << get(shed_rows) << " forwarded=" << get(forwarded)
       << " forward_dropped=" << get(forward_dropped) << " bytes=" << get(bytes)
       << " batches=" << get(batches_committed) << " skipped=" << get(batches_skipped)
-      << " db_errors=" << get(db_errors) << " spooled=" << get(spooled_batches)
-      << " spooled_bytes=" << get(spooled_bytes) << " syncs=" << get(spool_syncs)
-      << " recovered=" << get(recovered_batches) << " quarantined=" << get(quarantined_segments)
+      << " db_errors=" << get(db_errors) << " writer_restarts=" << get(writer_restarts)
+      << " spooled=" << get(spooled_batches) << " spooled_bytes=" << get(spooled_bytes)
+      << " syncs=" << get(spool_syncs) << " recovered=" << get(recovered_batches)
+      << " quarantined=" << get(quarantined_segments)
+      << " spool_read_errors=" << get(spool_read_errors)
       << " spool_memory_bytes=" << get(spool_memory_bytes)
       << " spool_disk_bytes=" << get(spool_disk_bytes) << " spool_events=" << get(spool_events)
       << " ladder_step=" << get(ladder_step) << " flood=" << get(flood)
-      << " granularity=" << get(granularity);
+      << " granularity=" << get(granularity) << " db_refusals=" << get(db_refusals);
+  std::map<std::string, uint64_t> refusals = RefusalsByClass();
+  if (!refusals.empty()) {
+    out << " (";
+    for (auto it = refusals.begin(); it != refusals.end(); ++it) {
+      out << (it == refusals.begin() ? "" : " ") << "sqlstate_" << it->first << "=" << it->second;
+    }
+    out << ")";
+  }
   return out.str();
+}
+
+void Counters::CountRefusal(std::string_view sqlstate) {
+  db_refusals.fetch_add(1, std::memory_order_relaxed);
+  MutexLock lock(refusals_mu_);
+  ++refusals_by_class_[std::string(sqlstate.substr(0, 2))];
+}
+
+std::map<std::string, uint64_t> Counters::RefusalsByClass() const {
+  MutexLock lock(refusals_mu_);
+  return refusals_by_class_;
 }
 
 }  // namespace sluice

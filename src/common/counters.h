@@ -2,7 +2,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
+
+#include "common/mutex.h"
 
 namespace sluice {
 
@@ -35,13 +39,19 @@ struct Counters {
   std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
   std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full or gone
   std::atomic<uint64_t> batches_committed{0};
-  std::atomic<uint64_t> batches_skipped{0};       // sent again, found in the ledger: not rewritten
-  std::atomic<uint64_t> db_errors{0};             // failed connects and writes (each retried)
-  std::atomic<uint64_t> spooled_batches{0};       // batches written to spool segments
-  std::atomic<uint64_t> spooled_bytes{0};         // their bytes on disk (compressed)
-  std::atomic<uint64_t> spool_syncs{0};           // fdatasync rounds over appended segments
-  std::atomic<uint64_t> recovered_batches{0};     // batches found in the spool at start
+  std::atomic<uint64_t> batches_skipped{0};    // sent again, found in the ledger: not rewritten
+  std::atomic<uint64_t> db_errors{0};          // failed connects and writes (each retried)
+  std::atomic<uint64_t> writer_restarts{0};    // writer threads started again after an exception
+  std::atomic<uint64_t> db_refusals{0};        // statements the server refused for a reason other
+                                               // than the rows' content (retried); by SQLSTATE
+                                               // class in RefusalsByClass()
+  std::atomic<uint64_t> spooled_batches{0};    // batches written to spool segments
+  std::atomic<uint64_t> spooled_bytes{0};      // their bytes on disk (compressed)
+  std::atomic<uint64_t> spool_syncs{0};        // fdatasync rounds over appended segments
+  std::atomic<uint64_t> recovered_batches{0};  // batches found in the spool at start
   std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
+  std::atomic<uint64_t> spool_read_errors{0};     // spooled batches the disk failed to read
+                                                  // (kept, read again later)
   std::atomic<uint64_t> spool_memory_bytes{0};    // now: batches held in memory (a gauge)
   std::atomic<uint64_t> spool_disk_bytes{0};      // now: segment files' size (a gauge)
   std::atomic<uint64_t> spool_events{0};          // now: events waiting in the spool (a gauge)
@@ -58,12 +68,23 @@ struct Counters {
     shed.fetch_add(n, std::memory_order_relaxed);
   }
 
+  // Counts a refusal with `sqlstate` in db_refusals and under its class (its first two
+  // characters). Takes a lock: for refusals, which are rare, not for events.
+  void CountRefusal(std::string_view sqlstate) EXCLUDES(refusals_mu_);
+  // Refusals so far by SQLSTATE class ("25", "42", ...).
+  std::map<std::string, uint64_t> RefusalsByClass() const EXCLUDES(refusals_mu_);
+
   // One line: "received=… stored=… malformed=… aggregated=… dead_lettered=… shed=…
   // (queue_full=… …) ignored=… aggregate_rows=… shed_rows=… forwarded=… forward_dropped=…
   // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
   // quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=… ladder_step=…
-  // flood=… granularity=…".
+  // flood=… granularity=… db_refusals=… (CLASS=… …)" (the refusals by class only when there
+  // are any).
   std::string Summary() const;
+
+ private:
+  mutable Mutex refusals_mu_;
+  std::map<std::string, uint64_t> refusals_by_class_ GUARDED_BY(refusals_mu_);
 };
 
 }  // namespace sluice

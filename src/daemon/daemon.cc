@@ -49,6 +49,11 @@ Status CheckDatabaseAtStart(const config::Settings& settings) {
   }
   Status schema = sink::CheckSchemaVersion(**conn);
   if (!schema && !schema.error().retryable()) return schema;
+  // Drift (a column dropped by hand) does not stop the start: events are buffered in the
+  // spool and the writers keep reporting it until the schema is repaired.
+  if (Status columns = sink::CheckSchemaColumns(**conn); !columns) {
+    LogError(columns.error().message());
+  }
   return Ok();
 }
 

@@ -1,8 +1,13 @@
 #include "sink/migrations.h"
 
 #include <array>
+#include <functional>
+#include <set>
 #include <string>
 #include <string_view>
+
+#include "format/copy_encoder.h"
+#include "format/summary_encoder.h"
 
 namespace sluice::sink {
 namespace {
@@ -203,6 +208,41 @@ Status CheckSchemaVersion(PgConnection& conn) {
               "the database schema is at version " + std::to_string(*version) +
                   ", newer than this sluice (" + std::to_string(kSchemaVersion) +
                   "); upgrade sluice, or run the sluice that migrated it");
+}
+
+Status CheckSchemaColumns(PgConnection& conn) {
+  struct Table {
+    std::string_view name;
+    std::string_view columns;  // comma-separated, as the COPY statements name them
+  };
+  const std::array<Table, 5> tables = {{
+      {"events", format::kEventColumns},
+      {"aggregates", format::kAggregateColumns},
+      {"shed", format::kShedColumns},
+      {"batches", "instance_id, batch_id, rows, events"},
+      {"dead_letters", "instance_id, batch_id, row_in_batch, error, raw, copy_tuple"},
+  }};
+  auto present = conn.ExecColumn(
+      "SELECT c.relname || '.' || a.attname FROM pg_attribute a "
+      "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = 'sluice' AND a.attnum > 0 AND NOT a.attisdropped");
+  if (!present) return tl::unexpected(present.error());
+  std::set<std::string, std::less<>> found(present->begin(), present->end());
+  std::string missing;
+  for (const Table& table : tables) {
+    std::string_view rest = table.columns;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view column = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 2);
+      std::string name = std::string(table.name) + "." + std::string(column);
+      if (!found.contains(name)) missing += (missing.empty() ? "sluice." : ", sluice.") + name;
+    }
+  }
+  if (missing.empty()) return Ok();
+  return Fail(ErrorCode::kUnavailable,
+              "schema drift: " + missing +
+                  " missing; run 'sluice migrate' or restore them (batches wait in the spool)");
 }
 
 Status PruneLedger(PgConnection& conn, int keep_days) {

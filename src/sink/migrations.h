@@ -26,6 +26,12 @@ Result<int> SchemaVersion(PgConnection& conn);
 // exactly kSchemaVersion.
 Status CheckSchemaVersion(PgConnection& conn);
 
+// kUnavailable, naming what is missing and what to do, unless every column sluiced writes is
+// in its table (sluice.events, aggregates, shed, batches, dead_letters): schema drift, say a
+// column dropped by hand, is found when a writer connects instead of by bisecting every batch.
+// Reads pg_catalog, which needs no privilege on the tables.
+Status CheckSchemaColumns(PgConnection& conn);
+
 // Creates the daily partitions of sluice.events from yesterday to `days_ahead` days ahead
 // (UTC days). Safe to run concurrently and repeatedly.
 Status EnsurePartitions(PgConnection& conn, int days_ahead);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "sink/sqlstate_policy.h"
 
 namespace sluice::sink {
 namespace {
@@ -12,15 +13,6 @@ std::string Trimmed(const char* message) {
   std::string s = message != nullptr ? message : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// SQLSTATE classes after which the same statement may succeed later.
-bool IsTransient(std::string_view sqlstate) {
-  return sqlstate.starts_with("08") ||  // connection exception
-         sqlstate.starts_with("53") ||  // insufficient resources (too many connections, disk)
-         sqlstate.starts_with("57") ||  // operator intervention (shutdown, cancel)
-         sqlstate.starts_with("40") ||  // transaction rollback (deadlock, serialization)
-         sqlstate == "55P03";           // lock not available
 }
 
 struct ResultDeleter {
@@ -73,9 +65,13 @@ Error PgConnection::ResultError(PGresult* result, std::string_view what) {
       std::string(what) + ": " +
       Trimmed(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
   if (message.size() == what.size() + 2) message += Trimmed(PQerrorMessage(conn_));
-  bool transient = !ok() || sqlstate == nullptr || IsTransient(sqlstate);
-  if (sqlstate != nullptr) message += " [SQLSTATE " + std::string(sqlstate) + "]";
-  return Error(transient ? ErrorCode::kUnavailable : ErrorCode::kRejected, message);
+  last_sqlstate_ = sqlstate != nullptr ? sqlstate : "";
+  bool data_error = ok() && IsDataError(last_sqlstate_);
+  if (!last_sqlstate_.empty()) message += " [SQLSTATE " + last_sqlstate_ + "]";
+  if (std::string_view hint = RefusalHint(last_sqlstate_); !data_error && !hint.empty()) {
+    message += ": " + std::string(hint);
+  }
+  return Error(data_error ? ErrorCode::kRejected : ErrorCode::kUnavailable, message);
 }
 
 Result<std::vector<std::string>> PgConnection::ExecColumn(std::string_view sql) {

@@ -25,8 +25,10 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   // Runs one or more SQL statements without parameters; the result of the last one.
-  // Errors: kUnavailable when the connection is lost or the server is shutting down or out of
-  // resources; kRejected when the server refused the statement itself.
+  // Errors, as sink/sqlstate_policy.h decides: kRejected when the server refused the rows for
+  // their content (a data error); kUnavailable for every other failure (the connection is
+  // lost, the server is read-only, shutting down or out of resources, a privilege or a table
+  // is missing), with a hint for the operator in the message.
   Result<std::string> ExecScalar(std::string_view sql);
   // Like ExecScalar, but the first column of every row.
   Result<std::vector<std::string>> ExecColumn(std::string_view sql);
@@ -39,6 +41,8 @@ class PgConnection {
   void Cancel();
   // False once the connection is known to be broken.
   bool ok() const;
+  // The SQLSTATE of the last statement that failed with one ("" if it had none).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
   PGconn* raw() { return conn_; }
 
  private:
@@ -48,6 +52,7 @@ class PgConnection {
 
   PGconn* conn_;
   PGcancel* cancel_;
+  std::string last_sqlstate_;
 };
 
 }  // namespace sluice::sink

@@ -19,6 +19,7 @@ Result<std::unique_ptr<BatchWriter>> OpenWriter(const WriterPoolOptions& options
   auto conn = PgConnection::Connect(options.conninfo, options.application_name);
   if (!conn) return tl::unexpected(conn.error());
   SLUICE_RETURN_IF_ERROR(CheckSchemaVersion(**conn));
+  SLUICE_RETURN_IF_ERROR(CheckSchemaColumns(**conn));
   if (upkeep) SLUICE_RETURN_IF_ERROR(EnsurePartitions(**conn, options.partitions_ahead_days));
   return std::make_unique<BatchWriter>(std::move(*conn), options.instance_id);
 }
@@ -69,11 +70,40 @@ void WriterPool::SetConnection(size_t index, PgConnection* connection) {
 
 void WriterPool::Run(std::stop_token stop, size_t index) {
   SetCurrentThreadName("sluice-writer" + std::to_string(index));
+  while (!stop.stop_requested()) {
+    try {
+      Work(stop, index);
+    } catch (const std::exception& e) {
+      // Nothing in Work() throws by design; should something (an allocation) throw anyway,
+      // the writer starts over rather than leave the pool a writer short.
+      counters_.writer_restarts.fetch_add(1, std::memory_order_relaxed);
+      LogError("writer " + std::to_string(index) + " stopped by an exception (" + e.what() +
+               "); starting it again");
+      SetConnection(index, nullptr);
+      Sleep(stop, options_.backoff_max);
+    }
+  }
+}
+
+void WriterPool::Work(std::stop_token stop, size_t index) {
+  const std::string who = "writer " + std::to_string(index);
   Backoff backoff(options_.backoff_min, options_.backoff_max, index * 7919 + 1);
   std::unique_ptr<BatchWriter> writer;
   bool upkeep = index == 0;  // one writer keeps the partitions ahead
   auto next_upkeep = clock_.Now();
-  std::string last_error;
+  // The failure being reported: each is logged once per episode, and its end once.
+  std::string failing;
+  auto failed = [&](const std::string& message) {
+    counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
+    if (message == failing) return;
+    LogWarn(who + ": " + message + "; retrying");
+    failing = message;
+  };
+  auto recovered = [&](std::string_view what) {
+    if (failing.empty()) return;
+    LogInfo(who + ": " + std::string(what));
+    failing.clear();
+  };
   while (!stop.stop_requested()) {
     if (writer && upkeep && clock_.Now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
@@ -81,44 +111,51 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       if (status) {
         next_upkeep += kPartitionUpkeepInterval;
       } else {
-        LogWarn("writer " + std::to_string(index) + ": " + status.error().message());
+        LogWarn(who + ": " + status.error().message());
       }
     }
     if (!writer) {
       SetConnection(index, nullptr);
       auto opened = OpenWriter(options_, upkeep);
       if (!opened) {
-        counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
-        if (opened.error().message() != last_error) {
-          last_error = opened.error().message();
-          LogWarn("writer " + std::to_string(index) + ": " + last_error + "; retrying");
-        }
+        failed(opened.error().message());
         Sleep(stop, backoff.Next());
         continue;
       }
       writer = std::move(*opened);
       SetConnection(index, &writer->connection());
       next_upkeep = clock_.Now() + kPartitionUpkeepInterval;
-      if (!last_error.empty()) LogInfo("writer " + std::to_string(index) + ": connected");
-      last_error.clear();
       backoff.Reset();
     }
     std::vector<format::Batch> batches =
         spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
-    if (batches.empty()) break;
-    Status status = WriteCounted(*writer, batches, counters_, "writer " + std::to_string(index));
+    if (batches.empty()) {  // stopping, or what it took did not read back
+      Sleep(stop, options_.backoff_min);
+      continue;
+    }
+    Status status = Ok();
+    try {
+      status = WriteCounted(*writer, batches, counters_, who);
+    } catch (...) {
+      spool_.Return(std::move(batches));  // first in line again for the restarted writer
+      throw;
+    }
     if (status) {
       spool_.Commit(batches);
       backoff.Reset();
+      recovered("writing again");
       continue;
     }
     spool_.Return(std::move(batches));
-    counters_.db_errors.fetch_add(1, std::memory_order_relaxed);
-    LogWarn("writer " + std::to_string(index) + ": " + status.error().message() + "; retrying");
-    if (!writer->connection().ok()) {
-      SetConnection(index, nullptr);
-      writer.reset();  // the next connection is made only after this one is closed
+    if (const std::string& sqlstate = writer->connection().last_sqlstate(); !sqlstate.empty()) {
+      counters_.CountRefusal(sqlstate);
     }
+    failed(status.error().message());
+    // A refusal can outlive the session that got it (a session that began read-only stays
+    // so, a standby stays a standby): the next attempt starts on a new connection, made only
+    // after this one is closed.
+    SetConnection(index, nullptr);
+    writer.reset();
     Sleep(stop, backoff.Next());
   }
   SetConnection(index, nullptr);

@@ -66,7 +66,10 @@ class WriterPool {
     PgConnection* connection = nullptr;  // the live connection, for Cancel()
   };
 
+  // The thread: Work(), started again should it ever throw (logged, writer_restarts).
   void Run(std::stop_token stop, size_t index);
+  // Connects, takes batches from the spool and writes them until `stop`.
+  void Work(std::stop_token stop, size_t index);
   // Sleeps up to `delay`, returning early when stop is requested.
   void Sleep(std::stop_token stop, std::chrono::milliseconds delay) EXCLUDES(mu_);
   void SetConnection(size_t index, PgConnection* connection) EXCLUDES(mu_);

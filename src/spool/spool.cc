@@ -213,27 +213,43 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
   for (const auto& [disk, file, version] : to_read) {
     auto batch = ReadRecordAt(*file, disk.offset, disk.stored_bytes, version);
     MutexLock lock(mu_);
-    if (!batch) {
-      LogError("spool: " + segments_.at(disk.segment).path + ": " + batch.error().message() +
-               "; the batch is lost");
-      for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
-        if (it->second.on_disk && it->second.disk.segment == disk.segment &&
-            it->second.disk.offset == disk.offset) {
-          pending_events_ -= it->second.events;
-          counters_.Shed(counters_.shed_spool_damaged, it->second.events);
-          in_flight_.erase(it);
-          break;
-        }
-      }
-      if (!segments_.at(disk.segment).damaged) {
-        segments_.at(disk.segment).damaged = true;
-        counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
-      }
-      ReleaseSegmentEntry(disk.segment);
-      PublishSizes();
+    if (batch) {
+      if (read_failing_) LogInfo("spool: reading " + options_.dir + " works again");
+      read_failing_ = false;
+      batches.push_back(std::move(*batch));
       continue;
     }
-    batches.push_back(std::move(*batch));
+    auto flight = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const auto& entry) {
+      return entry.second.on_disk && entry.second.disk.segment == disk.segment &&
+             entry.second.disk.offset == disk.offset;
+    });
+    const std::string& path = segments_.at(disk.segment).path;
+    if (batch.error().code() != ErrorCode::kCorruption) {
+      // The disk failed to read it (EIO, say), which says nothing about the bytes: it waits,
+      // behind the others, to be read again.
+      counters_.spool_read_errors.fetch_add(1, std::memory_order_relaxed);
+      if (!read_failing_) {
+        LogError("spool: " + batch.error().message() + "; the batch is kept and read again later");
+      }
+      read_failing_ = true;
+      if (flight != in_flight_.end()) {
+        waiting_.push_back(std::move(flight->second));
+        in_flight_.erase(flight);
+      }
+      continue;
+    }
+    LogError("spool: " + path + ": " + batch.error().message() + "; the batch is lost");
+    if (flight != in_flight_.end()) {
+      pending_events_ -= flight->second.events;
+      counters_.Shed(counters_.shed_spool_damaged, flight->second.events);
+      in_flight_.erase(flight);
+    }
+    if (!segments_.at(disk.segment).damaged) {
+      segments_.at(disk.segment).damaged = true;
+      counters_.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
+    }
+    ReleaseSegmentEntry(disk.segment);
+    PublishSizes();
   }
   return batches;
 }

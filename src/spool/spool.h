@@ -68,7 +68,10 @@ class Spool {
   // or on disk).
   bool HasRoomForDetail() const EXCLUDES(mu_);
   // The oldest waiting batches, at most `max_batches` and `max_bytes` (but at least one);
-  // waits while there are none; empty once `stop` is requested.
+  // waits while there are none; empty once `stop` is requested. May also return fewer, or
+  // none, when batches did not read back from disk: a damaged one is dropped, counted as
+  // shed (spool_damaged) and its segment quarantined; one the disk failed to read (EIO) waits
+  // behind the others to be read again (spool_read_errors), logged once until reads work.
   std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
       EXCLUDES(mu_);
   // The batches are in the database: forget them.
@@ -152,6 +155,7 @@ class Spool {
   size_t last_detail_record_bytes_ GUARDED_BY(mu_) = 0;  // and its record, compressed
   std::shared_ptr<SegmentWriter> writer_ GUARDED_BY(mu_);
   bool disk_failing_ GUARDED_BY(mu_) = false;
+  bool read_failing_ GUARDED_BY(mu_) = false;
   uint64_t active_segment_ GUARDED_BY(mu_) = 0;
   uint64_t next_segment_ GUARDED_BY(mu_) = 1;
   SegmentSyncer syncer_;  // last: stopped, and a last sync done, first

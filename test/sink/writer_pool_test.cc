@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include "format/summary_encoder.h"
 #include "pipeline/batcher.h"
 #include "sink/batch_writer.h"
+#include "spool/segment_reader.h"
 #include "support/fake_clock.h"
 #include "support/fault_injection_file_system.h"
 #include "support/pg_sandbox.h"
@@ -112,6 +115,36 @@ TEST_F(WriterPoolTest, BatchesTheFullDiskRefusedLandFromMemory) {
   EXPECT_EQ(counters_.stored.load(), 500u);
   EXPECT_EQ(counters_.spooled_batches.load(), 0u);
   EXPECT_GE(fs.calls(testing::FileOp::kCreate), 5u);  // each batch tried the disk first
+}
+
+// One writer; a batch on disk only no longer decodes: the writer goes on with the later
+// batches, and the damaged one is counted as shed (spool_damaged).
+TEST_F(WriterPoolTest, ADamagedBatchIsCountedAndTheWriterGoesOn) {
+  auto spool = MakeSpool(/*memory=*/16);  // batches on disk only
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id, 100, "damaged")));
+  std::string segment;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("spool1"))) {
+    if (entry.path().extension() == ".sgz") segment = entry.path().string();
+  }
+  auto contents = spool::ReadSegment(DefaultEnv().fs, segment);
+  ASSERT_TRUE(contents);
+  ASSERT_EQ(contents->batches.size(), 3u);
+  {  // one byte of the first batch's zstd frame
+    std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(contents->batches[0].offset + 20));
+    file.put('\x5a');
+  }
+  WriterPool pool(Options(1), *spool, counters_, DefaultEnv().clock);
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  ASSERT_TRUE(pool.Submit(MakeBatch(4, 100, "damaged")));  // the writer is still there
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  pool.Stop();
+  EXPECT_EQ(Count("damaged"), "300");
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM sluice.events WHERE raw = 'damaged' AND batch_id = 1"),
+            "0");
+  EXPECT_EQ(counters_.shed_spool_damaged.load(), 100u);
+  EXPECT_EQ(counters_.stored.load(), 300u);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
 }
 
 // A writer that cannot connect waits out its backoff on the injected clock: nothing retries

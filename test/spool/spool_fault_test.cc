@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -157,14 +158,36 @@ TEST_F(SpoolFaultTest, CurrentBehaviour_AfterAFailedSyncTheNextSuccessIsTakenAsD
   EXPECT_EQ(counters_.shed.load(), 0u);  // nothing is reported at risk
 }
 
-// A read that fails with EIO (the data may well be intact) is taken as lost data: the batch is
-// counted as shed (spool_damaged) and Take() returns nothing, which ends a writer's loop.
-TEST_F(SpoolFaultTest, CurrentBehaviour_AReadErrorCountsTheBatchAsLostAndTakeReturnsNothing) {
+// A read that fails with EIO says nothing about the bytes on disk: the batch waits to be
+// read again, and is not counted as lost.
+TEST_F(SpoolFaultTest, AReadErrorKeepsTheBatchToBeReadAgain) {
   auto spool = Open(/*memory_bytes=*/16);  // too small for any batch: Take() reads the disk
   ASSERT_TRUE(spool->Add(MakeBatch(1, 20)));
   fs_.FailNext(FileOp::kRead, EIO);
   std::stop_source stop;
   EXPECT_TRUE(spool->Take(stop.get_token(), 4, 1 << 20).empty());
+  EXPECT_EQ(counters_.spool_read_errors.load(), 1u);
+  EXPECT_EQ(counters_.shed.load(), 0u);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 0u);
+  EXPECT_EQ(spool->waiting_batches(), 1u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1}));
+}
+
+// A record whose bytes no longer decode is lost: counted as shed (spool_damaged), its
+// segment quarantined once emptied, and the batches around it still taken.
+TEST_F(SpoolFaultTest, ADamagedRecordIsCountedAndTheOthersStillTaken) {
+  auto spool = Open(/*memory_bytes=*/16);
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id, 20)));
+  ASSERT_EQ(Segments().size(), 1u);
+  auto contents = ReadSegment(posix_, Segments()[0]);
+  ASSERT_TRUE(contents);
+  ASSERT_EQ(contents->batches.size(), 3u);
+  {  // flip a byte inside the second record's zstd frame
+    std::fstream file(Segments()[0], std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(contents->batches[1].offset + 20));
+    file.put('\x5a');
+  }
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 3}));
   EXPECT_EQ(counters_.shed_spool_damaged.load(), 20u);
   EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
   EXPECT_EQ(spool->waiting_batches(), 0u);

@@ -130,6 +130,8 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
       {"database",
        {
            {"conninfo", StringKey([](Settings& s) -> std::string& { return s.database.conninfo; })},
+           {"instance_id",
+            StringKey([](Settings& s) -> std::string& { return s.database.instance_id; })},
            {"writers", IntKey<int>([](Settings& s) -> int& { return s.database.writers; }, 1, 64)},
            {"batch_rows",
             IntKey<size_t>([](Settings& s) -> size_t& { return s.database.batch_rows; }, 1,

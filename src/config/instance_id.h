@@ -7,7 +7,9 @@
 namespace sluice::config {
 
 // The name a sluiced with `settings` commits its batches under in the ledger
-// (sluice.batches.instance_id) and writes into its spool segments: "HOSTNAME:SOCKET".
+// (sluice.batches.instance_id) and writes into its spool segments: database.instance_id when
+// set, else "HOSTNAME:SOCKET". Changing it never re-sends a committed batch: a spooled batch
+// is committed under the name in its segment's header, whatever the current one is.
 // Thread-safe.
 std::string InstanceId(const Settings& settings);
 

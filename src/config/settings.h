@@ -34,6 +34,8 @@ struct DatabaseSettings {
   std::chrono::milliseconds backoff_max_ms{10000};       // reconnect delay cap
   int partitions_ahead_days = 3;                         // daily partitions created in advance
   int ledger_keep_days = 30;  // sluice.batches rows older than this are deleted (hourly)
+  std::string instance_id;    // this sluiced's name in the ledger and its spool segments;
+                              // "" = "HOSTNAME:SOCKET" (config/instance_id.h)
 };
 
 struct SpoolSettings {

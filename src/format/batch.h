@@ -17,7 +17,10 @@ inline constexpr uint32_t kBatchFormat = 3;    // events with reason_class; aggr
 // writers move opaque bytes. All of a batch commits in one transaction with its ledger row.
 // Value type; thread-compatible.
 struct Batch {
-  uint64_t id = 0;  // unique per instance; the ledger key
+  uint64_t id = 0;  // unique per instance; the ledger key with `instance_id`
+  // The instance the batch is committed under in the ledger: the one whose spool segment it
+  // was read from, "" for the writer's own (a batch made by this process).
+  std::string instance_id;
   uint32_t format = kBatchFormat;
   std::string copy_data;   // sluice.events tuples; empty or a COPY stream of `rows` tuples
   uint32_t rows = 0;       // tuples in copy_data

@@ -16,15 +16,26 @@ BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& 
 
 void BatchWriter::SetInstanceId(const std::string& instance_id) {
   instance_id_ = instance_id;
-  char* literal = PQescapeLiteral(conn_->raw(), instance_id.data(), instance_id.size());
-  instance_literal_ = literal != nullptr ? literal : "'?'";
+  instance_literal_ = Quote(instance_id);
+}
+
+std::string BatchWriter::LiteralFor(const format::Batch& batch) const {
+  if (batch.instance_id.empty() || batch.instance_id == instance_id_) return instance_literal_;
+  return Quote(batch.instance_id);
+}
+
+std::string BatchWriter::Quote(const std::string& text) const {
+  char* literal = PQescapeLiteral(conn_->raw(), text.data(), text.size());
+  std::string quoted = literal != nullptr ? literal : "'?'";
   PQfreemem(literal);
+  return quoted;
 }
 
 Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<format::Batch>& batches) {
   std::string values;
   for (size_t i = 0; i < batches.size(); ++i) {
-    values += (i == 0 ? "" : ", ") + LedgerValues(instance_literal_, batches[i], batches[i].rows);
+    values +=
+        (i == 0 ? "" : ", ") + LedgerValues(LiteralFor(batches[i]), batches[i], batches[i].rows);
   }
 
   std::vector<WriteOutcome> outcomes(batches.size(), WriteOutcome::kAlreadyCommitted);
@@ -57,7 +68,10 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<format::B
 }
 
 Result<IsolatedWrite> BatchWriter::WriteSettingAsideRefusedRows(const format::Batch& batch) {
-  return RefusedRowWriter(*conn_, instance_id_, instance_literal_).Write(batch);
+  if (batch.instance_id.empty() || batch.instance_id == instance_id_) {
+    return RefusedRowWriter(*conn_, instance_id_, instance_literal_).Write(batch);
+  }
+  return RefusedRowWriter(*conn_, batch.instance_id, LiteralFor(batch)).Write(batch);
 }
 
 }  // namespace sluice::sink

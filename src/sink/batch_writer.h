@@ -16,7 +16,9 @@ namespace sluice::sink {
 // Loads batches into sluice.events over one connection, in one transaction with their ledger
 // rows in sluice.batches, so a batch retried after an unknown outcome (say the connection
 // broke during COMMIT) is skipped instead of written twice. Several batches may share one
-// transaction, which spreads its commit (a WAL flush) over all of them.
+// transaction, which spreads its commit (a WAL flush) over all of them. Each batch is committed
+// under its own `instance_id` when it has one (read from another instance's segment), else
+// under this writer's.
 // Not thread-safe: owned by one writer thread.
 class BatchWriter {
  public:
@@ -39,6 +41,10 @@ class BatchWriter {
   void SetInstanceId(const std::string& instance_id);
 
  private:
+  // The ledger name of `batch` (its own, or this writer's) quoted as an SQL literal.
+  std::string LiteralFor(const format::Batch& batch) const;
+  std::string Quote(const std::string& text) const;
+
   std::unique_ptr<PgConnection> conn_;
   std::string instance_id_;
   std::string instance_literal_;  // instance id quoted as an SQL literal

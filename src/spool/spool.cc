@@ -53,6 +53,7 @@ Status Spool::Recover() {
     segment.bytes = contents.valid_end;
     segment.damaged = !contents.damage.empty();
     segment.version = contents.version;
+    segment.instance_id = contents.instance_id;
     auto file = env_.fs.NewRandomAccessFile(found.path);
     if (!file) return tl::unexpected(file.error());
     segment.file = std::move(*file);
@@ -149,6 +150,7 @@ Status Spool::StartSegment() {
   if (!writer) return tl::unexpected(writer.error());
   Segment segment;
   segment.path = SegmentPath(id);
+  segment.instance_id = options_.instance_id;
   auto file = env_.fs.NewRandomAccessFile(segment.path);
   if (!file) return tl::unexpected(file.error());
   segment.file = std::move(*file);
@@ -186,6 +188,7 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
     DiskEntry disk;
     const RandomAccessFile* file;  // its segment stays open: the entry is in flight
     uint32_t version;
+    const std::string* instance_id;  // its segment's, likewise kept
   };
   std::vector<ToRead> to_read;
   {
@@ -203,17 +206,20 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
         batches.push_back(std::move(entry.batch));
       } else {
         const Segment& segment = segments_.at(entry.disk.segment);
-        to_read.push_back(ToRead{entry.disk, segment.file.get(), segment.version});
+        to_read.push_back(
+            ToRead{entry.disk, segment.file.get(), segment.version, &segment.instance_id});
       }
       in_flight_.emplace(entry.id, std::move(entry));
       waiting_.pop_front();
     }
   }
   // Disk reads happen outside the lock, so Add() never waits for them.
-  for (const auto& [disk, file, version] : to_read) {
+  for (const auto& [disk, file, version, instance_id] : to_read) {
     auto batch = ReadRecordAt(*file, disk.offset, disk.stored_bytes, version);
     MutexLock lock(mu_);
     if (batch) {
+      // Committed under the name of the instance that spooled it, whatever ours is now.
+      if (*instance_id != options_.instance_id) batch->instance_id = *instance_id;
       if (read_failing_) LogInfo("spool: reading " + options_.dir + " works again");
       read_failing_ = false;
       batches.push_back(std::move(*batch));

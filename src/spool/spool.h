@@ -118,7 +118,8 @@ class Spool {
     uint64_t bytes = 0;                      // file size
     uint64_t outstanding = 0;                // batches in it not yet committed
     bool damaged = false;                    // quarantined, not deleted, once emptied
-    uint32_t version = kSegmentVersion;      // its format (older ones, from recovery)
+    std::string instance_id;  // from its header: its batches are committed under this name
+    uint32_t version = kSegmentVersion;  // its format (older ones, from recovery)
   };
 
   Spool(const SpoolOptions& options, Env& env, Counters& counters, std::unique_ptr<FileLock> lock);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/instance_id.h"
 #include "support/paths.h"
 
 namespace sluice::config {
@@ -112,6 +113,15 @@ TEST(ConfigLoaderTest, BackoffMaxBelowMinIsRefused) {
   EXPECT_EQ(ErrorOf("[database]\nconninfo = \"\"\nbackoff_min_ms = 500\nbackoff_max_ms = 100\n"),
             "/etc/sluice.toml:4: key 'database.backoff_max_ms': must not be below "
             "backoff_min_ms");
+}
+
+TEST(ConfigLoaderTest, InstanceIdIsDerivedUnlessSet) {
+  auto derived = Parse("[database]\nconninfo = \"\"\n[ingest]\nsocket = \"/run/s.sock\"\n");
+  ASSERT_TRUE(derived);
+  EXPECT_TRUE(InstanceId(*derived).ends_with(":/run/s.sock")) << InstanceId(*derived);
+  auto named = Parse("[database]\nconninfo = \"\"\ninstance_id = \"mx1-primary\"\n");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(InstanceId(*named), "mx1-primary");
 }
 
 TEST(ConfigLoaderTest, KeepAndForward) {

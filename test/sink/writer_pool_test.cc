@@ -147,6 +147,54 @@ TEST_F(WriterPoolTest, ADamagedBatchIsCountedAndTheWriterGoesOn) {
   EXPECT_EQ(counters_.quarantined_segments.load(), 1u);
 }
 
+// A batch committed whose segment outlived the commit (sluiced killed between the two), then
+// recovered by a sluiced with another name (another host name, socket or instance_id): the
+// ledger still knows it under the name in the segment's header, so it is not written twice.
+TEST_F(WriterPoolTest, ACommittedBatchRecoveredUnderAnotherInstanceIdIsNotWrittenTwice) {
+  const std::string old_dir = dir_.File("old-spool");
+  std::string kept = dir_.File("kept-segment");
+  {
+    spool::SpoolOptions options;
+    options.dir = old_dir;
+    options.instance_id = "mx1:/run/sluice/old.sock";
+    options.memory_bytes = 16;  // on disk only
+    auto old_spool = spool::Spool::Open(options, DefaultEnv(), counters_);
+    ASSERT_TRUE(old_spool);
+    for (uint64_t id = 1; id <= 3; ++id) {
+      ASSERT_TRUE((*old_spool)->Add(MakeBatch(id, 50, "renamed")));
+    }
+    ASSERT_TRUE((*old_spool)->Sync());
+    for (const auto& entry : std::filesystem::directory_iterator(old_dir)) {
+      if (entry.path().extension() == ".sgz") std::filesystem::copy_file(entry.path(), kept);
+    }
+    WriterPoolOptions pool_options = Options(1);
+    pool_options.instance_id = options.instance_id;
+    WriterPool pool(pool_options, **old_spool, counters_, DefaultEnv().clock);
+    ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  }
+  ASSERT_EQ(Count("renamed"), "150");
+  // The segment is back, as if the deletion had never happened; a sluiced with a new name.
+  const std::string new_dir = dir_.File("new-spool");
+  std::filesystem::create_directories(new_dir);
+  std::filesystem::copy_file(kept, new_dir + "/seg-00000000000000000001.sgz");
+  spool::SpoolOptions options;
+  options.dir = new_dir;
+  options.instance_id = "mx1-renamed:/run/sluice/new.sock";
+  auto new_spool = spool::Spool::Open(options, DefaultEnv(), counters_);
+  ASSERT_TRUE(new_spool);
+  EXPECT_EQ((*new_spool)->waiting_batches(), 3u);
+  WriterPoolOptions pool_options = Options(1);
+  pool_options.instance_id = options.instance_id;
+  WriterPool pool(pool_options, **new_spool, counters_, DefaultEnv().clock);
+  ASSERT_TRUE(pool.Drain(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  pool.Stop();
+  EXPECT_EQ(Count("renamed"), "150");
+  EXPECT_EQ(counters_.batches_skipped.load(), 3u);
+  EXPECT_EQ(pg().Query("SELECT count(*) FROM sluice.batches WHERE instance_id = "
+                       "'mx1-renamed:/run/sluice/new.sock'"),
+            "0");
+}
+
 // A writer that cannot connect waits out its backoff on the injected clock: nothing retries
 // until the clock is moved, however long the real wait.
 TEST_F(WriterPoolTest, BackoffWaitsOnTheInjectedClock) {

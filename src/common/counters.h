@@ -39,16 +39,20 @@ struct Counters {
   std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
   std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full or gone
   std::atomic<uint64_t> batches_committed{0};
-  std::atomic<uint64_t> batches_skipped{0};    // sent again, found in the ledger: not rewritten
-  std::atomic<uint64_t> db_errors{0};          // failed connects and writes (each retried)
-  std::atomic<uint64_t> writer_restarts{0};    // writer threads started again after an exception
-  std::atomic<uint64_t> db_refusals{0};        // statements the server refused for a reason other
-                                               // than the rows' content (retried); by SQLSTATE
-                                               // class in RefusalsByClass()
-  std::atomic<uint64_t> spooled_batches{0};    // batches written to spool segments
-  std::atomic<uint64_t> spooled_bytes{0};      // their bytes on disk (compressed)
-  std::atomic<uint64_t> spool_syncs{0};        // fdatasync rounds over appended segments
-  std::atomic<uint64_t> recovered_batches{0};  // batches found in the spool at start
+  std::atomic<uint64_t> batches_skipped{0};      // sent again, found in the ledger: not rewritten
+  std::atomic<uint64_t> db_errors{0};            // failed connects and writes (each retried)
+  std::atomic<uint64_t> writer_restarts{0};      // writer threads started again after an exception
+  std::atomic<uint64_t> db_refusals{0};          // statements the server refused for a reason other
+                                                 // than the rows' content (retried); by SQLSTATE
+                                                 // class in RefusalsByClass()
+  std::atomic<uint64_t> spooled_batches{0};      // batches written to spool segments
+  std::atomic<uint64_t> spooled_bytes{0};        // their bytes on disk (compressed)
+  std::atomic<uint64_t> spool_syncs{0};          // fdatasync rounds over appended segments
+  std::atomic<uint64_t> spool_sync_failures{0};  // segments whose fdatasync failed
+  std::atomic<uint64_t> spool_rewritten{0};      // batches written again after one (from memory)
+  std::atomic<uint64_t> spool_at_risk_events{0};  // events that may not be on disk after one
+                                                  // (not in memory, so not rewritten)
+  std::atomic<uint64_t> recovered_batches{0};     // batches found in the spool at start
   std::atomic<uint64_t> quarantined_segments{0};  // damaged spool segments
   std::atomic<uint64_t> spool_read_errors{0};     // spooled batches the disk failed to read
                                                   // (kept, read again later)

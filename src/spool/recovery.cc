@@ -11,16 +11,28 @@ namespace sluice::spool {
 Result<Recovery> RecoverSegments(FileSystem& fs, const std::string& dir, Counters& counters) {
   auto names = fs.ListDir(dir);
   if (!names) return tl::unexpected(names.error());
-  std::vector<uint64_t> ids;
+  std::vector<std::pair<uint64_t, std::string>> found;
   for (const std::string& name : *names) {
-    if (uint64_t id = SegmentIdOf(name); id != 0) ids.push_back(id);
+    SegmentName parsed = ParseSegmentName(name);
+    if (parsed.kind == SegmentName::kSegment) found.emplace_back(parsed.id, name);
+    if (parsed.kind != SegmentName::kOdd) continue;
+    LogError("spool: " + dir + "/" + name + " is not a segment name sluice writes; moved aside");
+    counters.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
+    MoveToQuarantine(fs, dir, dir + "/" + name);
   }
-  std::sort(ids.begin(), ids.end());
+  std::sort(found.begin(), found.end());
 
   Recovery recovery;
-  for (uint64_t id : ids) {
+  for (const auto& [id, name] : found) {
+    std::string path = dir + "/" + name;
+    if (!recovery.segments.empty() && recovery.segments.back().id == id) {
+      LogError("spool: " + path + " has the id of " + recovery.segments.back().path +
+               "; moved aside");
+      counters.quarantined_segments.fetch_add(1, std::memory_order_relaxed);
+      MoveToQuarantine(fs, dir, path);
+      continue;
+    }
     recovery.highest_id = std::max(recovery.highest_id, id);
-    std::string path = dir + "/" + SegmentFileName(id);
     auto contents = ReadSegment(fs, path);
     if (!contents && contents.error().code() == ErrorCode::kCorruption) {
       LogError("spool: " + contents.error().message());

@@ -7,24 +7,33 @@
 
 namespace sluice::spool {
 
-SegmentSyncer::SegmentSyncer(const Clock& clock, std::chrono::milliseconds interval,
-                             Counters& counters)
-    : clock_(clock),
+SegmentSyncer::SegmentSyncer(FileSystem& fs, const Clock& clock, std::chrono::milliseconds interval,
+                             Counters& counters, SyncFailed on_sync_failed)
+    : fs_(fs),
+      clock_(clock),
       interval_(interval),
       counters_(counters),
+      on_sync_failed_(std::move(on_sync_failed)),
       thread_([this](std::stop_token stop) { Run(stop); }) {}
 
 SegmentSyncer::~SegmentSyncer() {
   thread_.request_stop();
   cv_.notify_all();
   thread_.join();
-  (void)SyncNow();  // best effort: a failure was logged by the thread already, or is moot
+  (void)SyncNow();  // best effort: failures were handed on and logged
 }
 
 void SegmentSyncer::MarkAppended(const std::shared_ptr<SegmentWriter>& segment) {
   MutexLock lock(mu_);
   if (std::find(marked_.begin(), marked_.end(), segment) == marked_.end()) {
     marked_.push_back(segment);
+  }
+}
+
+void SegmentSyncer::MarkDirectory(const std::string& dir) {
+  MutexLock lock(mu_);
+  if (std::find(marked_dirs_.begin(), marked_dirs_.end(), dir) == marked_dirs_.end()) {
+    marked_dirs_.push_back(dir);
   }
 }
 
@@ -46,30 +55,30 @@ void SegmentSyncer::Run(std::stop_token stop) {
 
 Status SegmentSyncer::SyncNow() {
   std::vector<std::shared_ptr<SegmentWriter>> targets;
+  std::vector<std::string> dirs;
   {
     MutexLock lock(mu_);
-    if (marked_.empty()) return Ok();
+    if (marked_.empty() && marked_dirs_.empty()) return Ok();
     targets.swap(marked_);
+    dirs.swap(marked_dirs_);
   }
   Status result = Ok();
-  std::vector<std::shared_ptr<SegmentWriter>> failed;
-  for (const auto& target : targets) {  // without the lock: MarkAppended() never waits for it
+  // Without the lock: MarkAppended() never waits for the disk.
+  for (const std::string& dir : dirs) {
+    if (Status synced = fs_.SyncDir(dir); !synced) {
+      result = synced;
+      MarkDirectory(dir);  // a directory has no pages to lose: try again next round
+    }
+  }
+  for (const auto& target : targets) {
     if (Status synced = target->Sync(); !synced) {
       result = synced;
-      failed.push_back(target);
+      counters_.spool_sync_failures.fetch_add(1, std::memory_order_relaxed);
+      on_sync_failed_(*target, synced.error());
     }
   }
-  if (!result) {
-    MutexLock lock(mu_);
-    for (auto& target : failed) {  // try again next time
-      if (std::find(marked_.begin(), marked_.end(), target) == marked_.end()) {
-        marked_.push_back(std::move(target));
-      }
-    }
-    return result;
-  }
-  counters_.spool_syncs.fetch_add(1, std::memory_order_relaxed);
-  return Ok();
+  if (result) counters_.spool_syncs.fetch_add(1, std::memory_order_relaxed);
+  return result;
 }
 
 }  // namespace sluice::spool

@@ -18,7 +18,15 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(FileSystem& fs,
   PutLittleEndian(header, kSegmentVersion, 4);
   PutLittleEndian(header, instance_id.size(), 4);
   header.append(instance_id);
-  SLUICE_RETURN_IF_ERROR(writer->WriteAll(header));
+  if (Status written = writer->WriteAll(header); !written) {
+    // No segment without its header: a full disk must not leave an empty file per batch.
+    writer.reset();
+    if (Status removed = fs.Remove(path); !removed) {
+      return Fail(written.error().code(),
+                  written.error().message() + " (and " + removed.error().message() + ")");
+    }
+    return tl::unexpected(written.error());
+  }
   writer->bytes_ = header.size();
   return writer;
 }

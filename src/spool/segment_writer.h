@@ -19,7 +19,8 @@ class SegmentWriter {
  public:
   // Creates `path` (which must not exist) and writes the segment header naming
   // `instance_id`, the ledger name its batches are committed under. `zstd_level` is what
-  // Append() compresses with.
+  // Append() compresses with. If the header cannot be written (a full disk), the file is
+  // removed again: there is never a segment file without its header.
   static Result<std::unique_ptr<SegmentWriter>> Create(FileSystem& fs, const std::string& path,
                                                        int zstd_level,
                                                        const std::string& instance_id = "");

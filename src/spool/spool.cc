@@ -30,7 +30,10 @@ Spool::Spool(const SpoolOptions& options, Env& env, Counters& counters,
       counters_(counters),
       lock_(std::move(lock)),
       encoder_(options.zstd_level),
-      syncer_(env.clock, options.sync_interval, counters) {}
+      syncer_(env.fs, env.clock, options.sync_interval, counters,
+              [this](const SegmentWriter& segment, const Error& error) {
+                SegmentSyncFailed(segment, error);
+              }) {}
 
 Spool::~Spool() = default;
 
@@ -73,6 +76,8 @@ Status Spool::Recover() {
     if (contents.batches.empty()) RetireSegment(found.id);
   }
   counters_.recovered_batches.fetch_add(recovered, std::memory_order_relaxed);
+  syncer_.MarkDirectory(options_.dir);  // torn tails cut, damaged files moved aside
+  syncer_.MarkDirectory(QuarantineDir(options_.dir));
   PublishSizes();
   if (recovered > 0) {
     LogInfo("spool: recovered " + std::to_string(recovered) + " batches from " + options_.dir);
@@ -154,6 +159,7 @@ Status Spool::StartSegment() {
   auto file = env_.fs.NewRandomAccessFile(segment.path);
   if (!file) return tl::unexpected(file.error());
   segment.file = std::move(*file);
+  syncer_.MarkDirectory(options_.dir);  // the new file's name, durable with its first records
   segment.bytes = (*writer)->bytes();
   disk_bytes_ += segment.bytes;
   segments_.emplace(id, std::move(segment));
@@ -308,10 +314,50 @@ void Spool::RetireSegment(uint64_t id) {
   disk_bytes_ -= std::min(disk_bytes_, it->second.bytes);
   if (it->second.damaged) {
     MoveToQuarantine(env_.fs, options_.dir, it->second.path);
+    syncer_.MarkDirectory(QuarantineDir(options_.dir));
   } else if (Status removed = env_.fs.Remove(it->second.path); !removed) {
     LogError("spool: " + removed.error().message());
   }
+  syncer_.MarkDirectory(options_.dir);
   segments_.erase(it);
+}
+
+void Spool::SegmentSyncFailed(const SegmentWriter& failed, const Error& error) {
+  MutexLock encoding(encode_mu_);
+  MutexLock lock(mu_);
+  auto found = std::find_if(segments_.begin(), segments_.end(), [&](const auto& segment) {
+    return segment.second.path == failed.path();
+  });
+  if (found == segments_.end()) return;  // every batch in it is committed already
+  const uint64_t id = found->first;
+  if (id == active_segment_) {  // nothing more is appended to it
+    writer_.reset();
+    active_segment_ = 0;
+  }
+  // What is in memory is written again, to a new segment; the rest may or may not be on disk.
+  uint64_t rewritten = 0;
+  uint64_t at_risk = 0;
+  for (Entry& entry : waiting_) {
+    if (!entry.on_disk || entry.disk.segment != id) continue;
+    if (entry.in_memory) {
+      if (auto appended = AppendRecord(encoder_.Encode(entry.batch), /*summary=*/true)) {
+        entry.disk = *appended;
+        ++rewritten;
+        ReleaseSegmentEntry(id);
+        continue;
+      }
+    }
+    at_risk += entry.events;
+  }
+  for (const auto& [batch_id, entry] : in_flight_) {  // being written to the database now
+    if (entry.on_disk && entry.disk.segment == id) at_risk += entry.events;
+  }
+  counters_.spool_rewritten.fetch_add(rewritten, std::memory_order_relaxed);
+  counters_.spool_at_risk_events.fetch_add(at_risk, std::memory_order_relaxed);
+  LogError("spool: " + error.message() + "; " + std::to_string(rewritten) +
+           " batches rewritten to a new segment, " + std::to_string(at_risk) +
+           " events may not be on disk (they stay queued; a power loss before the database has "
+           "them would lose them)");
 }
 
 bool Spool::WaitEmpty(Clock::TimePoint deadline) {

@@ -135,6 +135,11 @@ class Spool {
   void Enqueue(Entry&& entry) REQUIRES(mu_);
   void ReleaseSegmentEntry(uint64_t segment) REQUIRES(mu_);
   void RetireSegment(uint64_t id) REQUIRES(mu_);
+  // The syncer's report that `segment`'s fdatasync failed: no more appends to it; its waiting
+  // batches held in memory are appended again to a new segment, the others are counted and
+  // logged as at risk.
+  void SegmentSyncFailed(const SegmentWriter& segment, const Error& error)
+      EXCLUDES(mu_, encode_mu_);
   std::string SegmentPath(uint64_t id) const;
   void PublishSizes() REQUIRES(mu_);
 

@@ -143,19 +143,57 @@ TEST_F(SpoolFaultTest, TheSyncThreadRunsOnTheInjectedClock) {
 }
 
 // A failed fdatasync may have dropped the dirty pages it could not write (Linux marks them
-// clean): retrying it and trusting the next success is the "fsyncgate" mistake. Today the spool
-// does exactly that.
-TEST_F(SpoolFaultTest, CurrentBehaviour_AfterAFailedSyncTheNextSuccessIsTakenAsDurable) {
+// clean), so a later fdatasync of the same file proves nothing (the "fsyncgate" lesson): the
+// batches still in memory are written again to a new segment, which is synced in its turn.
+TEST_F(SpoolFaultTest, AfterAFailedSyncTheBatchesAreRewrittenToANewSegment) {
   auto spool = Open();
   ASSERT_TRUE(spool->Add(MakeBatch(1)));
+  ASSERT_TRUE(spool->Add(MakeBatch(2)));
+  ASSERT_EQ(Segments().size(), 1u);
+  const std::string first = Segments()[0];
   fs_.FailNext(FileOp::kSync, EIO);
   Status failed = spool->Sync();
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code(), ErrorCode::kIoError);
-  EXPECT_TRUE(spool->Sync());  // the same segment again: succeeds, and is counted as synced
+  EXPECT_EQ(counters_.spool_sync_failures.load(), 1u);
+  EXPECT_EQ(counters_.spool_rewritten.load(), 2u);
+  EXPECT_EQ(counters_.spool_at_risk_events.load(), 0u);
+  ASSERT_EQ(Segments().size(), 1u);  // the failed one is gone, its batches are in the new one
+  EXPECT_NE(Segments()[0], first);
+  EXPECT_TRUE(spool->Sync());
   EXPECT_EQ(counters_.spool_syncs.load(), 1u);
-  EXPECT_EQ(fs_.calls(FileOp::kSync), 2u);
-  EXPECT_EQ(counters_.shed.load(), 0u);  // nothing is reported at risk
+  auto contents = ReadSegment(posix_, Segments()[0]);
+  ASSERT_TRUE(contents);
+  EXPECT_EQ(contents->batches.size(), 2u);
+  ASSERT_TRUE(spool->Add(MakeBatch(3)));  // appends go on, to the new segment
+  EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3}));  // each once
+}
+
+// Batches only on disk cannot be rewritten: they are counted and reported at risk, and still
+// sent as they are.
+TEST_F(SpoolFaultTest, AfterAFailedSyncBatchesOnlyOnDiskAreReportedAtRisk) {
+  auto spool = Open(/*memory_bytes=*/16);
+  ASSERT_TRUE(spool->Add(MakeBatch(1, 20)));
+  fs_.FailNext(FileOp::kSync, EIO);
+  ASSERT_FALSE(spool->Sync());
+  EXPECT_EQ(counters_.spool_at_risk_events.load(), 20u);
+  EXPECT_EQ(counters_.spool_rewritten.load(), 0u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1}));
+}
+
+TEST_F(SpoolFaultTest, TheDirectoryIsSyncedAfterASegmentIsCreatedAndAfterItIsRemoved) {
+  auto spool = Open();
+  ASSERT_TRUE(spool->Sync());  // what recovery changed: the spool and quarantine directories
+  uint64_t at_open = fs_.calls(FileOp::kSyncDir);
+  EXPECT_EQ(at_open, 2u);
+  ASSERT_TRUE(spool->Add(MakeBatch(1)));
+  ASSERT_TRUE(spool->Sync());
+  EXPECT_EQ(fs_.calls(FileOp::kSyncDir), at_open + 1);  // the new segment's name
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1}));
+  EXPECT_TRUE(Segments().empty());
+  ASSERT_TRUE(spool->Sync());
+  EXPECT_EQ(fs_.calls(FileOp::kSyncDir), at_open + 2);  // its removal
 }
 
 // A read that fails with EIO says nothing about the bytes on disk: the batch waits to be
@@ -193,16 +231,39 @@ TEST_F(SpoolFaultTest, ADamagedRecordIsCountedAndTheOthersStillTaken) {
   EXPECT_EQ(spool->waiting_batches(), 0u);
 }
 
-// When the disk fills while a segment's header is written, the file is created and left empty,
-// one per batch that tries; a later start takes each for a damaged segment.
-TEST_F(SpoolFaultTest, CurrentBehaviour_NoSpaceForASegmentHeaderLeavesAnEmptyFilePerBatch) {
+// When the disk fills while a segment's header is written, the file is removed again: no
+// empty segment file is left behind, whichever batch tried.
+TEST_F(SpoolFaultTest, NoSpaceForASegmentHeaderLeavesNoFileBehind) {
   auto spool = Open();
   fs_.FailNext(FileOp::kAppend, ENOSPC, 3);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));  // in memory
-  std::vector<std::string> segments = Segments();
-  ASSERT_EQ(segments.size(), 3u);
-  for (const std::string& segment : segments) EXPECT_EQ(std::filesystem::file_size(segment), 0u);
-  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(Segments().empty());
+  EXPECT_EQ(fs_.calls(FileOp::kRemove), 3u);
+  ASSERT_TRUE(spool->Add(MakeBatch(4)));  // room again
+  EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(SpoolFaultTest, OddSegmentNamesAreMovedAsideAndTheRestRecovered) {
+  {
+    auto spool = Open(/*memory_bytes=*/16);
+    ASSERT_TRUE(spool->Add(MakeBatch(1)));
+    ASSERT_TRUE(spool->Sync());
+  }
+  ASSERT_EQ(Segments().size(), 1u);
+  std::filesystem::copy_file(Segments()[0], dir() + "/seg-7.sgz");  // short, but a segment
+  std::ofstream(dir() + "/seg-123456789012345678901234.sgz") << "too many digits";
+  std::ofstream(dir() + "/seg-x.sgz") << "not a number";
+  std::ofstream(dir() + "/notes.txt") << "not ours: left alone";
+  auto spool = Open();
+  ASSERT_TRUE(spool);
+  EXPECT_EQ(counters_.quarantined_segments.load(), 2u);
+  EXPECT_TRUE(std::filesystem::exists(dir() + "/quarantine/seg-x.sgz"));
+  EXPECT_TRUE(std::filesystem::exists(dir() + "/notes.txt"));
+  // Both copies of batch 1 are recovered: the ledger keeps it from landing twice.
+  EXPECT_EQ(TakeAll(*spool), (std::multiset<uint64_t>{1, 1}));
+  ASSERT_TRUE(spool->Add(MakeBatch(2)));  // new segments are numbered past seg-7
+  EXPECT_TRUE(std::filesystem::exists(dir() + "/seg-00000000000000000008.sgz"));
 }
 
 TEST_F(SpoolFaultTest, AnUnreadableDirectoryRefusesToOpenWithTheReason) {

@@ -7,8 +7,6 @@
 #include "common/logging.h"
 #include "spool/directory_lock.h"
 #include "spool/quarantine.h"
-#include "spool/recovery.h"
-#include "spool/segment_name.h"
 #include "spool/segment_reader.h"
 
 namespace sluice::spool {
@@ -38,52 +36,6 @@ Spool::Spool(const SpoolOptions& options, Env& env, Counters& counters,
 Spool::~Spool() = default;
 
 Status Spool::Sync() { return syncer_.SyncNow(); }
-
-std::string Spool::SegmentPath(uint64_t id) const {
-  return options_.dir + "/" + SegmentFileName(id);
-}
-
-Status Spool::Recover() {
-  auto recovery = RecoverSegments(env_.fs, options_.dir, counters_);
-  if (!recovery) return tl::unexpected(recovery.error());
-  MutexLock lock(mu_);
-  next_segment_ = std::max(next_segment_, recovery->highest_id + 1);
-  uint64_t recovered = 0;
-  for (RecoveredSegment& found : recovery->segments) {
-    const SegmentContents& contents = found.contents;
-    Segment segment;
-    segment.path = found.path;
-    segment.bytes = contents.valid_end;
-    segment.damaged = !contents.damage.empty();
-    segment.version = contents.version;
-    segment.instance_id = contents.instance_id;
-    auto file = env_.fs.NewRandomAccessFile(found.path);
-    if (!file) return tl::unexpected(file.error());
-    segment.file = std::move(*file);
-    for (const SpooledBatch& spooled : contents.batches) {
-      Entry entry;
-      entry.id = spooled.batch.id;
-      entry.events = spooled.batch.events();
-      pending_events_ += entry.events;
-      entry.on_disk = true;
-      entry.disk = {found.id, spooled.offset, spooled.stored_bytes};
-      waiting_.push_back(std::move(entry));
-    }
-    segment.outstanding = contents.batches.size();
-    recovered += contents.batches.size();
-    disk_bytes_ += segment.bytes;
-    segments_.emplace(found.id, std::move(segment));
-    if (contents.batches.empty()) RetireSegment(found.id);
-  }
-  counters_.recovered_batches.fetch_add(recovered, std::memory_order_relaxed);
-  syncer_.MarkDirectory(options_.dir);  // torn tails cut, damaged files moved aside
-  syncer_.MarkDirectory(QuarantineDir(options_.dir));
-  PublishSizes();
-  if (recovered > 0) {
-    LogInfo("spool: recovered " + std::to_string(recovered) + " batches from " + options_.dir);
-  }
-  return Ok();
-}
 
 bool Spool::Add(format::Batch&& batch) {
   const size_t size = batch.bytes();
@@ -140,52 +92,6 @@ void Spool::Enqueue(Entry&& entry) {
   waiting_.push_back(std::move(entry));
   PublishSizes();
   cv_.notify_all();
-}
-
-Status Spool::StartSegment() {
-  if (writer_) {
-    writer_.reset();  // the syncer holds it until its last records are synced
-    uint64_t closed = active_segment_;
-    active_segment_ = 0;
-    if (segments_.at(closed).outstanding == 0) RetireSegment(closed);
-  }
-  uint64_t id = next_segment_++;
-  auto writer =
-      SegmentWriter::Create(env_.fs, SegmentPath(id), options_.zstd_level, options_.instance_id);
-  if (!writer) return tl::unexpected(writer.error());
-  Segment segment;
-  segment.path = SegmentPath(id);
-  segment.instance_id = options_.instance_id;
-  auto file = env_.fs.NewRandomAccessFile(segment.path);
-  if (!file) return tl::unexpected(file.error());
-  segment.file = std::move(*file);
-  syncer_.MarkDirectory(options_.dir);  // the new file's name, durable with its first records
-  segment.bytes = (*writer)->bytes();
-  disk_bytes_ += segment.bytes;
-  segments_.emplace(id, std::move(segment));
-  writer_ = std::move(*writer);
-  active_segment_ = id;
-  return Ok();
-}
-
-Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& record, bool summary) {
-  if (!record) return tl::unexpected(record.error());
-  if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
-    SLUICE_RETURN_IF_ERROR(StartSegment());
-  }
-  uint64_t cap = summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
-  uint64_t room = cap > disk_bytes_ ? cap - disk_bytes_ : 0;
-  uint64_t offset = writer_->bytes();
-  auto stored = writer_->AppendRecord(*record, room);
-  if (!stored) return tl::unexpected(stored.error());
-  Segment& segment = segments_.at(active_segment_);
-  segment.bytes += *stored;
-  segment.outstanding += 1;
-  disk_bytes_ += *stored;
-  syncer_.MarkAppended(writer_);
-  counters_.spooled_batches.fetch_add(1, std::memory_order_relaxed);
-  counters_.spooled_bytes.fetch_add(*stored, std::memory_order_relaxed);
-  return DiskEntry{active_segment_, offset, *stored};
 }
 
 std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches, size_t max_bytes) {
@@ -297,104 +203,11 @@ void Spool::Return(std::vector<format::Batch>&& batches) {
   cv_.notify_all();
 }
 
-void Spool::ReleaseSegmentEntry(uint64_t id) {
-  Segment& segment = segments_.at(id);
-  if (segment.outstanding > 0) --segment.outstanding;
-  if (segment.outstanding > 0) return;
-  if (id == active_segment_) {  // caught up: the next batch begins a new segment
-    writer_.reset();
-    active_segment_ = 0;
-  }
-  RetireSegment(id);
-}
-
-void Spool::RetireSegment(uint64_t id) {
-  auto it = segments_.find(id);
-  if (it == segments_.end()) return;
-  disk_bytes_ -= std::min(disk_bytes_, it->second.bytes);
-  if (it->second.damaged) {
-    MoveToQuarantine(env_.fs, options_.dir, it->second.path);
-    syncer_.MarkDirectory(QuarantineDir(options_.dir));
-  } else if (Status removed = env_.fs.Remove(it->second.path); !removed) {
-    LogError("spool: " + removed.error().message());
-  }
-  syncer_.MarkDirectory(options_.dir);
-  segments_.erase(it);
-}
-
-void Spool::SegmentSyncFailed(const SegmentWriter& failed, const Error& error) {
-  MutexLock encoding(encode_mu_);
-  MutexLock lock(mu_);
-  auto found = std::find_if(segments_.begin(), segments_.end(), [&](const auto& segment) {
-    return segment.second.path == failed.path();
-  });
-  if (found == segments_.end()) return;  // every batch in it is committed already
-  const uint64_t id = found->first;
-  if (id == active_segment_) {  // nothing more is appended to it
-    writer_.reset();
-    active_segment_ = 0;
-  }
-  // What is in memory is written again, to a new segment; the rest may or may not be on disk.
-  uint64_t rewritten = 0;
-  uint64_t at_risk = 0;
-  for (Entry& entry : waiting_) {
-    if (!entry.on_disk || entry.disk.segment != id) continue;
-    if (entry.in_memory) {
-      if (auto appended = AppendRecord(encoder_.Encode(entry.batch), /*summary=*/true)) {
-        entry.disk = *appended;
-        ++rewritten;
-        ReleaseSegmentEntry(id);
-        continue;
-      }
-    }
-    at_risk += entry.events;
-  }
-  for (const auto& [batch_id, entry] : in_flight_) {  // being written to the database now
-    if (entry.on_disk && entry.disk.segment == id) at_risk += entry.events;
-  }
-  counters_.spool_rewritten.fetch_add(rewritten, std::memory_order_relaxed);
-  counters_.spool_at_risk_events.fetch_add(at_risk, std::memory_order_relaxed);
-  LogError("spool: " + error.message() + "; " + std::to_string(rewritten) +
-           " batches rewritten to a new segment, " + std::to_string(at_risk) +
-           " events may not be on disk (they stay queued; a power loss before the database has "
-           "them would lose them)");
-}
-
 bool Spool::WaitEmpty(Clock::TimePoint deadline) {
   MutexLock lock(mu_);
   return env_.clock.WaitUntil(cv_, lock, {}, deadline, [this]() REQUIRES(mu_) {
     return waiting_.empty() && in_flight_.empty();
   });
-}
-
-uint64_t Spool::SpillMemory() {
-  uint64_t lost = 0;
-  {
-    MutexLock encoding(encode_mu_);
-    MutexLock lock(mu_);
-    for (Entry& entry : waiting_) {
-      if (!entry.in_memory) continue;
-      if (!entry.on_disk) {
-        auto appended = AppendRecord(encoder_.Encode(entry.batch), /*summary=*/true);
-        if (appended) {
-          entry.on_disk = true;
-          entry.disk = *appended;
-        } else {
-          LogError("spool: cannot keep a batch on disk at shutdown: " + appended.error().message());
-          lost += entry.events;
-          pending_events_ -= entry.events;
-        }
-      }
-      memory_bytes_ -= entry.memory_bytes;
-      entry.in_memory = false;
-      entry.memory_bytes = 0;
-      entry.batch = {};
-    }
-    std::erase_if(waiting_, [](const Entry& entry) { return !entry.on_disk; });
-    PublishSizes();
-  }
-  if (Status synced = Sync(); !synced) LogError("spool: " + synced.error().message());
-  return lost;
 }
 
 void Spool::PublishSizes() {

@@ -48,8 +48,9 @@ struct SpoolOptions {
 // once every batch in them is committed. Open() takes the directory's lock and recovers what an
 // earlier run left: a torn tail is cut off, a damaged segment's intact batches are queued again and
 // the file is moved to quarantine/ once they are committed. Every file operation and wait goes
-// through `env`, which must outlive the spool. Thread-safe: Add() from the pipeline;
-// Take/Commit/Return from writers; the rest from one.
+// through `env`, which must outlive the spool. Members are defined in spool.cc (the queue)
+// and spool_segments.cc (the segment files).
+// Thread-safe: Add() from the pipeline; Take/Commit/Return from writers; the rest from one.
 class Spool {
  public:
   static Result<std::unique_ptr<Spool>> Open(const SpoolOptions& options, Env& env,

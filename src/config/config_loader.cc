@@ -147,6 +147,9 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"backoff_max_ms",
             MillisKey(
                 [](Settings & s) -> auto& { return s.database.backoff_max_ms; }, 1, kDay)},
+           {"statement_timeout_ms",
+            MillisKey(
+                [](Settings & s) -> auto& { return s.database.statement_timeout_ms; }, 0, kDay)},
            {"ledger_keep_days",
             IntKey<int>([](Settings& s) -> int& { return s.database.ledger_keep_days; }, 1, 36500)},
            {"partitions_ahead_days",

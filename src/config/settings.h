@@ -34,8 +34,12 @@ struct DatabaseSettings {
   std::chrono::milliseconds backoff_max_ms{10000};       // reconnect delay cap
   int partitions_ahead_days = 3;                         // daily partitions created in advance
   int ledger_keep_days = 30;  // sluice.batches rows older than this are deleted (hourly)
-  std::string instance_id;    // this sluiced's name in the ledger and its spool segments;
-                              // "" = "HOSTNAME:SOCKET" (config/instance_id.h)
+  // A statement (a COPY of a batch, say) the server has not answered after this long is
+  // cancelled, and after 1 s more its connection is dropped and the batch written again on a
+  // new one; 0 waits as long as the server takes.
+  std::chrono::milliseconds statement_timeout_ms{60'000};
+  std::string instance_id;  // this sluiced's name in the ledger and its spool segments;
+                            // "" = "HOSTNAME:SOCKET" (config/instance_id.h)
 };
 
 struct SpoolSettings {

@@ -123,6 +123,9 @@ int RunDaemon(const config::Settings& settings, Env& env) {
   SetLogLevel(ParseLevel(settings.log.level));
   sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits this
+  // A peer gone mid-write (the database, a forward target) is an error to handle where it
+  // happens, never a signal that ends sluiced.
+  ::signal(SIGPIPE, SIG_IGN);
 
   if (Status db = CheckDatabaseAtStart(settings); !db) {
     LogError(db.error().message());
@@ -152,6 +155,7 @@ int RunDaemon(const config::Settings& settings, Env& env) {
   pool_options.backoff_max = settings.database.backoff_max_ms;
   pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
   pool_options.ledger_keep_days = settings.database.ledger_keep_days;
+  pool_options.statement_timeout = settings.database.statement_timeout_ms;
   sink::WriterPool pool(pool_options, **spool, counters, env.clock);
 
   size_t block_bytes = std::max(

@@ -1,7 +1,12 @@
 #include "sink/pg_connection.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/logging.h"
 #include "sink/sqlstate_policy.h"
@@ -20,15 +25,44 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+using SteadyClock = std::chrono::steady_clock;
+
+// COPY data goes to libpq in pieces of this size (PQputCopyData takes an int).
+constexpr size_t kCopyChunkBytes = 1 << 20;
+// How often a wait for the server looks at Abort().
+constexpr std::chrono::milliseconds kWaitSlice{100};
+
 }  // namespace
 
-Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
-                                                            const std::string& application_name) {
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
+    const std::string& conninfo, const std::string& application_name,
+    std::chrono::milliseconds statement_timeout) {
   // Later keywords override earlier ones, so the user's conninfo (expanded from "dbname")
   // overrides our defaults.
-  std::array<const char*, 4> keys = {"fallback_application_name", "connect_timeout", "dbname",
-                                     nullptr};
-  std::array<const char*, 4> values = {application_name.c_str(), "5", conninfo.c_str(), nullptr};
+  std::string options =
+      "-c statement_timeout=" + std::to_string(std::max<int64_t>(0, statement_timeout.count()));
+  std::array<const char*, 11> keys = {"fallback_application_name",
+                                      "connect_timeout",
+                                      "client_encoding",
+                                      "keepalives",
+                                      "keepalives_idle",
+                                      "keepalives_interval",
+                                      "keepalives_count",
+                                      "tcp_user_timeout",
+                                      "options",
+                                      "dbname",
+                                      nullptr};
+  std::array<const char*, 11> values = {application_name.c_str(),
+                                        "5",
+                                        "UTF8",
+                                        "1",
+                                        "10",
+                                        "5",
+                                        "3",
+                                        "30000",
+                                        statement_timeout.count() > 0 ? options.c_str() : "",
+                                        conninfo.c_str(),
+                                        nullptr};
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Fail(ErrorCode::kUnavailable, "out of memory for a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -36,10 +70,17 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& c
     PQfinish(conn);
     return Fail(ErrorCode::kUnavailable, message);
   }
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  // Non-blocking, so that no wait for the server can outlast the statement's deadline.
+  if (PQsetnonblocking(conn, 1) != 0) {
+    std::string message = "cannot use PostgreSQL connection: " + Trimmed(PQerrorMessage(conn));
+    PQfinish(conn);
+    return Fail(ErrorCode::kUnavailable, message);
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, statement_timeout));
 }
 
-PgConnection::PgConnection(PGconn* conn) : conn_(conn), cancel_(PQgetCancel(conn)) {
+PgConnection::PgConnection(PGconn* conn, std::chrono::milliseconds statement_timeout)
+    : conn_(conn), cancel_(PQgetCancel(conn)), statement_timeout_(statement_timeout) {
   // Server notices ("relation already exists, skipping") are not the operator's business.
   PQsetNoticeProcessor(
       conn_, [](void*, const char* message) { Log(LogLevel::kDebug, Trimmed(message)); }, nullptr);
@@ -50,13 +91,64 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
-bool PgConnection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool PgConnection::ok() const {
+  return !aborted_.load(std::memory_order_relaxed) && PQstatus(conn_) == CONNECTION_OK;
+}
 
 void PgConnection::Cancel() {
   if (cancel_ == nullptr) return;
   std::array<char, 256> error{};
   // A failed cancel leaves the statement running; the caller's deadline handles that.
   (void)PQcancel(cancel_, error.data(), static_cast<int>(error.size()));
+}
+
+void PgConnection::Abort() {
+  aborted_.store(true, std::memory_order_relaxed);
+  Cancel();
+}
+
+SteadyClock::time_point PgConnection::Deadline() const {
+  if (statement_timeout_.count() <= 0) return SteadyClock::time_point::max();
+  return SteadyClock::now() + statement_timeout_ + std::chrono::seconds(1);
+}
+
+Error PgConnection::GiveUp(std::string_view why) {
+  Cancel();
+  aborted_.store(true, std::memory_order_relaxed);  // never used again: ok() is false
+  last_sqlstate_.clear();
+  return Error(ErrorCode::kUnavailable, std::string(why));
+}
+
+Status PgConnection::WaitForSocket(bool write, SteadyClock::time_point deadline) {
+  while (true) {
+    if (aborted_.load(std::memory_order_relaxed)) {
+      return tl::unexpected(GiveUp("the connection was aborted (shutting down)"));
+    }
+    auto now = SteadyClock::now();
+    if (now >= deadline) {
+      return tl::unexpected(GiveUp("no answer from PostgreSQL within the statement timeout (" +
+                                   std::to_string(statement_timeout_.count()) +
+                                   " ms + 1 s); the connection is dropped"));
+    }
+    auto slice = std::min<SteadyClock::duration>(kWaitSlice, deadline - now);
+    pollfd fd{PQsocket(conn_), static_cast<short>(write ? POLLOUT : POLLIN), 0};
+    int ready = ::poll(
+        &fd, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(slice).count()));
+    if (ready > 0) return Ok();
+    if (ready < 0 && errno != EINTR) {
+      return tl::unexpected(GiveUp(std::string("poll: ") + std::strerror(errno)));
+    }
+  }
+}
+
+Result<PGresult*> PgConnection::NextResult(SteadyClock::time_point deadline) {
+  while (true) {
+    int flushed = PQflush(conn_);
+    if (flushed < 0) return tl::unexpected(ResultError(nullptr, "query failed"));
+    if (PQconsumeInput(conn_) == 0) return tl::unexpected(ResultError(nullptr, "query failed"));
+    if (flushed == 0 && !PQisBusy(conn_)) return PQgetResult(conn_);
+    SLUICE_RETURN_IF_ERROR(WaitForSocket(/*write=*/flushed == 1, deadline));
+  }
 }
 
 Error PgConnection::ResultError(PGresult* result, std::string_view what) {
@@ -75,16 +167,33 @@ Error PgConnection::ResultError(PGresult* result, std::string_view what) {
 }
 
 Result<std::vector<std::string>> PgConnection::ExecColumn(std::string_view sql) {
+  if (!ok()) return Fail(ErrorCode::kUnavailable, "the connection is closed");
   std::string query(sql);
-  ResultPtr result(PQexec(conn_, query.c_str()));
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK) return std::vector<std::string>();
-  if (status != PGRES_TUPLES_OK) return tl::unexpected(ResultError(result.get(), "query failed"));
-  std::vector<std::string> values;
-  if (PQnfields(result.get()) == 0) return values;
-  for (int row = 0; row < PQntuples(result.get()); ++row) {
-    values.emplace_back(PQgetvalue(result.get(), row, 0));
+  if (PQsendQuery(conn_, query.c_str()) != 1) {
+    return tl::unexpected(ResultError(nullptr, "query failed"));
   }
+  // Several statements give several results: the values of the last, or the first error.
+  const auto deadline = Deadline();
+  std::optional<Error> error;
+  std::vector<std::string> values;
+  while (true) {
+    auto next = NextResult(deadline);
+    if (!next) return tl::unexpected(next.error());
+    ResultPtr result(*next);
+    if (!result) break;
+    ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_COMMAND_OK) {
+      values.clear();
+    } else if (status == PGRES_TUPLES_OK) {
+      values.clear();
+      for (int row = 0; row < PQntuples(result.get()) && PQnfields(result.get()) > 0; ++row) {
+        values.emplace_back(PQgetvalue(result.get(), row, 0));
+      }
+    } else if (!error) {
+      error = ResultError(result.get(), "query failed");
+    }
+  }
+  if (error) return tl::unexpected(*error);
   return values;
 }
 
@@ -101,30 +210,74 @@ Status PgConnection::Exec(std::string_view sql) {
 }
 
 Status PgConnection::ExecParams(const std::string& sql, const std::vector<const char*>& params) {
-  ResultPtr result(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                                params.data(), nullptr, nullptr, 0));
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return tl::unexpected(ResultError(result.get(), "statement failed"));
+  if (!ok()) return Fail(ErrorCode::kUnavailable, "the connection is closed");
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(),
+                        nullptr, nullptr, 0) != 1) {
+    return tl::unexpected(ResultError(nullptr, "statement failed"));
   }
+  const auto deadline = Deadline();
+  std::optional<Error> error;
+  while (true) {
+    auto next = NextResult(deadline);
+    if (!next) return tl::unexpected(next.error());
+    ResultPtr result(*next);
+    if (!result) break;
+    ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !error) {
+      error = ResultError(result.get(), "statement failed");
+    }
+  }
+  if (error) return tl::unexpected(*error);
   return Ok();
 }
 
 Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  if (!ok()) return Fail(ErrorCode::kUnavailable, "the connection is closed");
   std::string query(copy_sql);
-  ResultPtr start(PQexec(conn_, query.c_str()));
-  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
-    return tl::unexpected(ResultError(start.get(), "COPY failed to start"));
+  if (PQsendQuery(conn_, query.c_str()) != 1) {
+    return tl::unexpected(ResultError(nullptr, "COPY failed to start"));
   }
-  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
-      PQputCopyEnd(conn_, nullptr) != 1) {
-    return Fail(ErrorCode::kUnavailable, "COPY failed: " + Trimmed(PQerrorMessage(conn_)));
+  const auto deadline = Deadline();
+  auto started = NextResult(deadline);
+  if (!started) return tl::unexpected(started.error());
+  ResultPtr start(*started);
+  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
+    Error error = ResultError(start.get(), "COPY failed to start");
+    while (auto rest = NextResult(deadline)) {  // drain what else the server sent
+      if (*rest == nullptr) break;
+      PQclear(*rest);
+    }
+    return tl::unexpected(error);
+  }
+  // In pieces: PQputCopyData takes an int, and a full socket means waiting, within the deadline.
+  while (!data.empty()) {
+    std::string_view piece = data.substr(0, kCopyChunkBytes);
+    int sent = PQputCopyData(conn_, piece.data(), static_cast<int>(piece.size()));
+    if (sent < 0) {
+      return Fail(ErrorCode::kUnavailable, "COPY failed: " + Trimmed(PQerrorMessage(conn_)));
+    }
+    if (sent == 0) {
+      SLUICE_RETURN_IF_ERROR(WaitForSocket(/*write=*/true, deadline));
+      continue;
+    }
+    data.remove_prefix(piece.size());
+  }
+  while (true) {
+    int ended = PQputCopyEnd(conn_, nullptr);
+    if (ended < 0) {
+      return Fail(ErrorCode::kUnavailable, "COPY failed: " + Trimmed(PQerrorMessage(conn_)));
+    }
+    if (ended == 1) break;
+    SLUICE_RETURN_IF_ERROR(WaitForSocket(/*write=*/true, deadline));
   }
   Status status = Ok();
-  while (PGresult* raw = PQgetResult(conn_)) {
-    ResultPtr result(raw);
-    if (status && PQresultStatus(raw) != PGRES_COMMAND_OK) {
-      status = tl::unexpected(ResultError(raw, "COPY failed"));
+  while (true) {
+    auto next = NextResult(deadline);
+    if (!next) return tl::unexpected(next.error());
+    ResultPtr result(*next);
+    if (!result) break;
+    if (status && PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      status = tl::unexpected(ResultError(result.get(), "COPY failed"));
     }
   }
   return status;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,15 +13,21 @@
 
 namespace sluice::sink {
 
-// One libpq connection. Not thread-safe: owned by one thread, except Cancel(), which any
-// thread may call to cancel the statement in progress.
+// One libpq connection. Not thread-safe: owned by one thread, except Cancel() and Abort(),
+// which any thread may call.
 class PgConnection {
  public:
   // Connects with `conninfo` (a libpq conninfo string or URI; "" uses the PG* environment,
-  // service and password files). Unless the conninfo says otherwise, application_name is
-  // `application_name` and connect_timeout is 5 s. Failure is kUnavailable.
-  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
-                                                       const std::string& application_name);
+  // service and password files). Unless the conninfo says otherwise: application_name is
+  // `application_name`, connect_timeout 5 s, client_encoding UTF8, TCP keepalives after 10 s
+  // idle (every 5 s, 3 tries) and tcp_user_timeout 30 s, so that a peer gone without a word
+  // is noticed. With a `statement_timeout` above zero, the server cancels a statement that
+  // runs longer, and the client gives up on one whose answer does not come 1 s after that (a
+  // server that hangs, or is stopped, cannot cancel anything): kUnavailable, the connection
+  // closed. Failure to connect is kUnavailable.
+  static Result<std::unique_ptr<PgConnection>> Connect(
+      const std::string& conninfo, const std::string& application_name,
+      std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -39,6 +47,9 @@ class PgConnection {
   Status CopyIn(std::string_view copy_sql, std::string_view data);
   // Asks the server to cancel the running statement. Thread-safe.
   void Cancel();
+  // Makes the statement in progress, and every later one, fail at once (kUnavailable) without
+  // waiting for the server: for shutting down past a server that does not answer. Thread-safe.
+  void Abort();
   // False once the connection is known to be broken.
   bool ok() const;
   // The SQLSTATE of the last statement that failed with one ("" if it had none).
@@ -46,12 +57,24 @@ class PgConnection {
   PGconn* raw() { return conn_; }
 
  private:
-  explicit PgConnection(PGconn* conn);
+  PgConnection(PGconn* conn, std::chrono::milliseconds statement_timeout);
   // Turns a failed result into an Error and clears it.
   Error ResultError(PGresult* result, std::string_view what);
+  // Waits until the socket is readable (or writable), the statement's deadline passes or
+  // Abort() is called. kUnavailable (and the connection closed) in the last two cases.
+  Status WaitForSocket(bool write, std::chrono::steady_clock::time_point deadline);
+  // The next result of the statement sent (nullptr when there are no more), within
+  // `deadline`; kUnavailable when it does not come.
+  Result<PGresult*> NextResult(std::chrono::steady_clock::time_point deadline);
+  // When a statement sent now must have been answered.
+  std::chrono::steady_clock::time_point Deadline() const;
+  // Fails the connection for good: the server is not answering.
+  Error GiveUp(std::string_view why);
 
   PGconn* conn_;
   PGcancel* cancel_;
+  const std::chrono::milliseconds statement_timeout_;
+  std::atomic<bool> aborted_{false};
   std::string last_sqlstate_;
 };
 

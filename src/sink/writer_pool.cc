@@ -16,7 +16,8 @@ namespace {
 constexpr std::chrono::hours kPartitionUpkeepInterval{1};
 
 Result<std::unique_ptr<BatchWriter>> OpenWriter(const WriterPoolOptions& options, bool upkeep) {
-  auto conn = PgConnection::Connect(options.conninfo, options.application_name);
+  auto conn =
+      PgConnection::Connect(options.conninfo, options.application_name, options.statement_timeout);
   if (!conn) return tl::unexpected(conn.error());
   SLUICE_RETURN_IF_ERROR(CheckSchemaVersion(**conn));
   SLUICE_RETURN_IF_ERROR(CheckSchemaColumns(**conn));
@@ -48,7 +49,7 @@ void WriterPool::Stop() {
   {
     MutexLock lock(mu_);
     for (Slot& slot : slots_) {
-      if (slot.connection != nullptr) slot.connection->Cancel();
+      if (slot.connection != nullptr) slot.connection->Abort();
     }
   }
   for (auto& thread : threads_) thread.request_stop();

@@ -33,6 +33,9 @@ struct WriterPoolOptions {
   std::chrono::milliseconds backoff_max{10000};
   int partitions_ahead_days = 3;
   int ledger_keep_days = 30;
+  // A statement not answered this long after it was sent is given up on, and its connection
+  // dropped (PgConnection::Connect); 0: wait as long as the server takes.
+  std::chrono::milliseconds statement_timeout{60'000};
 };
 
 // A fixed pool of writer threads, each owning at most one PostgreSQL connection at any time
@@ -57,8 +60,8 @@ class WriterPool {
   // Waits until every submitted batch is committed, or until `deadline`. True if all were.
   bool Drain(Clock::TimePoint deadline);
 
-  // Stops the writers, cancelling statements in progress, and joins them. What they had not
-  // written stays in the spool. Idempotent.
+  // Stops the writers, aborting statements in progress (without waiting for the server, which
+  // may not answer), and joins them. What they had not written stays in the spool. Idempotent.
   void Stop() EXCLUDES(mu_);
 
  private:

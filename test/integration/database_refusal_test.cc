@@ -1,7 +1,10 @@
 // The database says no for a while, for reasons that have nothing to do with the rows: it is
-// read-only (what a standby is right after a failover), or sluiced's role lost a grant. Every
-// event must land once when it says yes again, and nothing may be shed or set aside meanwhile.
-// sluiced runs as an unprivileged role that owns its schema, as an operator would run it.
+// read-only (what a standby is right after a failover), sluiced's role lost a grant, a column
+// was dropped, or a backend hangs (stopped with SIGSTOP). Every event must land once when it
+// says yes again, and nothing may be shed or set aside meanwhile. sluiced runs as an
+// unprivileged role that owns its schema, as an operator would run it.
+#include <signal.h>
+
 #include <chrono>
 #include <functional>
 #include <regex>
@@ -57,13 +60,26 @@ class DatabaseRefusalTest : public ::testing::Test {
     return std::stoll(Admin("SELECT count(*) FROM sluice." + table));
   }
 
+  // The pids of sluiced's backends.
+  static std::vector<pid_t> Backends() {
+    std::vector<pid_t> pids;
+    auto conn = sink::PgConnection::Connect(Conninfo("sluice"), "sluice-test-admin");
+    EXPECT_TRUE(conn);
+    if (!conn) return pids;
+    auto column = (*conn)->ExecColumn(
+        std::string("SELECT pid FROM pg_stat_activity WHERE usename = '") + kRole + "'");
+    EXPECT_TRUE(column);
+    if (!column) return pids;
+    for (const std::string& pid : *column) pids.push_back(static_cast<pid_t>(std::stol(pid)));
+    return pids;
+  }
+
   // A daemon as the unprivileged role, its schema migrated by that role (`sluice migrate`).
-  std::unique_ptr<DaemonHarness> StartDaemon() {
-    auto daemon = std::make_unique<DaemonHarness>(
-        pg(),
-        std::map<std::string, std::string>{{"database.conninfo", "\"" + Conninfo(kRole) + "\""},
-                                           {"database.backoff_max_ms", "300"},
-                                           {"database.batch_rows", "500"}});
+  std::unique_ptr<DaemonHarness> StartDaemon(std::map<std::string, std::string> overrides = {}) {
+    overrides.emplace("database.conninfo", "\"" + Conninfo(kRole) + "\"");
+    overrides.emplace("database.backoff_max_ms", "300");
+    overrides.emplace("database.batch_rows", "500");
+    auto daemon = std::make_unique<DaemonHarness>(pg(), std::move(overrides));
     ProcessResult migrated =
         testing::RunProcess({SLUICE_CLI, "migrate", "--config", daemon->config_path()});
     EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
@@ -160,6 +176,64 @@ TEST_F(DatabaseRefusalTest, ADroppedColumnIsReportedAtConnectAndNothingIsSetAsid
   ProcessResult stopped = daemon->Stop();
   EXPECT_EQ(SummaryValue(stopped.output, "stored"), 300) << stopped.output;
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
+}
+
+// A backend that stops answering mid-stream (SIGSTOP: what a server stuck on its disk looks
+// like from outside): its writer gives up after the statement timeout, reconnects and goes on;
+// the batch the stopped transaction holds lands once the backend is gone.
+TEST_F(DatabaseRefusalTest, AHungBackendIsGivenUpOnAndNothingIsLost) {
+  auto daemon = StartDaemon({{"database.statement_timeout_ms", "1000"}});
+  std::vector<pid_t> stopped;
+  long long during = 0;
+  long long sent = StreamThrough(
+      *daemon,
+      [&] {
+        std::vector<pid_t> backends = Backends();
+        ASSERT_FALSE(backends.empty());
+        stopped.push_back(backends.front());
+        ASSERT_EQ(::kill(stopped.front(), SIGSTOP), 0);
+        during = Count("events");
+      },
+      [&] {
+        EXPECT_GT(Count("events"), during);  // the writers went on meanwhile
+        EXPECT_NE(daemon->Output().find("no answer from PostgreSQL within the statement timeout"),
+                  std::string::npos)
+            << daemon->Output();
+        for (pid_t pid : stopped) ::kill(pid, SIGCONT);
+      });
+  EXPECT_TRUE(WaitUntil([&] { return Count("events") == sent; }, std::chrono::seconds(60)));
+  ProcessResult result = daemon->Stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(Admin("SELECT count(DISTINCT raw) FROM sluice.events"), std::to_string(sent));
+  EXPECT_EQ(SummaryValue(result.output, "stored"), sent) << result.output;
+  EXPECT_EQ(SummaryValue(result.output, "shed"), 0);
+}
+
+// SIGTERM while every backend hangs: sluiced keeps its shutdown deadline instead of waiting for
+// a server that will not answer (the statement timeout is a minute here), keeps what it could
+// not write in its spool, and the next start writes it.
+TEST_F(DatabaseRefusalTest, ShutdownKeepsItsDeadlineWhileTheServerHangs) {
+  auto daemon = StartDaemon(
+      {{"database.statement_timeout_ms", "60000"}, {"database.shutdown_timeout_ms", "2000"}});
+  ASSERT_EQ(testing::RunProcess({SLUICE_ATTACK, daemon->socket_path(), "-n", "500"}).exit_code, 0);
+  ASSERT_TRUE(WaitUntil([&] { return Count("events") == 500; }, std::chrono::seconds(30)));
+  std::vector<pid_t> backends = Backends();
+  ASSERT_FALSE(backends.empty());
+  for (pid_t pid : backends) ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  ASSERT_EQ(testing::RunProcess({SLUICE_ATTACK, daemon->socket_path(), "-n", "1000"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // a writer is stuck in its COPY now
+  auto before = std::chrono::steady_clock::now();
+  ProcessResult result = daemon->Stop(std::chrono::seconds(50));
+  auto took = std::chrono::steady_clock::now() - before;
+  for (pid_t pid : backends) ::kill(pid, SIGCONT);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_LT(took, std::chrono::seconds(12)) << result.output;  // 2 s deadline, not 60 s
+  EXPECT_EQ(SummaryValue(result.output, "shed"), 0) << result.output;
+  ASSERT_TRUE(daemon->Start()) << daemon->Output();  // the spool still holds the rest
+  EXPECT_TRUE(WaitUntil([&] { return Count("events") == 1500; }, std::chrono::seconds(60)))
+      << Count("events");
+  ProcessResult again = daemon->Stop();
+  EXPECT_EQ(Admin("SELECT count(DISTINCT raw) FROM sluice.events"), "1500");
 }
 
 }  // namespace

@@ -136,6 +136,8 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"batch_rows",
             IntKey<size_t>([](Settings& s) -> size_t& { return s.database.batch_rows; }, 1,
                            1'000'000)},
+           {"batch_mb",
+            IntKey<size_t>([](Settings& s) -> size_t& { return s.database.batch_mb; }, 1, 128)},
            {"batch_ms", MillisKey(
                             [](Settings & s) -> auto& { return s.database.batch_ms; }, 1, kDay)},
            {"shutdown_timeout_ms",

@@ -28,6 +28,7 @@ struct DatabaseSettings {
   std::string conninfo;                                  // libpq conninfo; required (may be "")
   int writers = 2;                                       // connections to PostgreSQL, never more
   size_t batch_rows = 5000;                              // a batch is sent at this many rows...
+  size_t batch_mb = 32;                                  // ...or this many MiB of COPY data...
   std::chrono::milliseconds batch_ms{200};               // ...or when its oldest row is this old
   std::chrono::milliseconds shutdown_timeout_ms{10000};  // flush budget on SIGTERM
   std::chrono::milliseconds backoff_min_ms{100};         // first reconnect delay

@@ -66,6 +66,7 @@ std::string HostName() {
 pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, const Clock& clock) {
   pipeline::Pipeline::Options options;
   options.batch_rows = settings.database.batch_rows;
+  options.batch_bytes = settings.database.batch_mb << 20;
   options.batch_ms = settings.database.batch_ms;
   options.batch_id_base = BatchIdBase(clock);
   options.keep_all = settings.ingest.keep == "all";

@@ -53,7 +53,13 @@ tl::unexpected<Error> Corrupt(const std::string& what) {
   return Fail(ErrorCode::kCorruption, "COPY stream: " + what);
 }
 
-std::string Timestamp(int64_t pg_us) {
+// Microseconds from the PostgreSQL epoch to 0001-01-01 and to 10000-01-01: what a timestamp
+// sluice writes can hold (PostgreSQL's own range is wider, but no log line is dated outside).
+constexpr int64_t kMinPgMicros = -63'082'281'600'000'000;
+constexpr int64_t kMaxPgMicros = 252'455'616'000'000'000;
+
+Result<std::string> Timestamp(int64_t pg_us) {
+  if (pg_us < kMinPgMicros || pg_us >= kMaxPgMicros) return Corrupt("timestamp out of range");
   int64_t unix_us = pg_us + copy::kPostgresEpochOffsetUs;
   time_t seconds = unix_us / 1'000'000;
   int64_t micros = unix_us % 1'000'000;
@@ -63,12 +69,16 @@ std::string Timestamp(int64_t pg_us) {
   std::array<char, 48> out{};
   size_t n = std::strftime(out.data(), out.size(), "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(out.data() + n, out.size() - n, ".%06" PRId64 "Z", micros);
-  return out.data();
+  return std::string(out.data());
 }
 
+// PostgreSQL's inet binary form: family (2 = IPv4, 3 = IPv6), prefix bits, is_cidr, address
+// length (4 or 16), the address.
 Result<std::string> Inet(std::string_view value) {
-  if (value.size() != 8 && value.size() != 20) return Corrupt("bad inet length");
-  int family = value[0] == 2 ? AF_INET : AF_INET6;
+  const bool v4 = value.size() == 8 && value[0] == 2 && value[3] == 4;
+  const bool v6 = value.size() == 20 && value[0] == 3 && value[3] == 16;
+  if (!v4 && !v6) return Corrupt("bad inet value");
+  int family = v4 ? AF_INET : AF_INET6;
   std::array<char, 64> out{};
   if (inet_ntop(family, value.data() + 4, out.data(), out.size()) == nullptr) {
     return Corrupt("bad inet address");
@@ -133,7 +143,11 @@ Result<std::vector<DecodedField>> CopyDecoder::DecodeTuple(std::string_view tupl
       switch (kKinds[i]) {
         case Kind::kTimestamp:
           if (!ReadBigEndian(value, pos, 8, number)) return Corrupt("timestamp");
-          field.text = Timestamp(static_cast<int64_t>(number));
+          if (auto text = Timestamp(static_cast<int64_t>(number))) {
+            field.text = std::move(*text);
+          } else {
+            return tl::unexpected(text.error());
+          }
           field.quoted = true;
           break;
         case Kind::kInt16:

@@ -1,26 +1,32 @@
 #include "pipeline/batcher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "format/copy_encoder.h"
 
 namespace sluice::pipeline {
 
-Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit)
-    : max_rows_(max_rows), max_age_(max_age), next_id_(id_base), emit_(std::move(emit)) {}
+Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit,
+                 size_t max_bytes)
+    : max_rows_(max_rows),
+      max_age_(max_age),
+      max_bytes_(max_bytes),
+      next_id_(id_base),
+      emit_(std::move(emit)) {}
 
 void Batcher::Add(const format::EventRow& row, Clock::time_point now) {
   if (!open_) {
     open_.emplace();
     open_->id = next_id_++;
-    open_->copy_data.reserve(max_rows_ * 320 + 32);
+    open_->copy_data.reserve(std::min(max_rows_ * 320 + 32, max_bytes_));
     format::CopyEncoder::AppendHeader(open_->copy_data);
     opened_at_ = now;
   }
   format::CopyEncoder::AppendRow(open_->copy_data, row, static_cast<int64_t>(open_->id));
   ++open_->rows;
   if (row.malformed) ++open_->malformed;
-  if (open_->rows >= max_rows_) Flush();
+  if (open_->rows >= max_rows_ || open_->copy_data.size() >= max_bytes_) Flush();
 }
 
 void Batcher::Tick(Clock::time_point now) {

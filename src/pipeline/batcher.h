@@ -11,15 +11,20 @@
 
 namespace sluice::pipeline {
 
-// Groups rows into Batches of `max_rows` rows or `max_age`, whichever comes first, and hands
-// each finished batch to `emit`. Batch ids are `id_base + sequence`, unique for this instance.
+// Groups rows into Batches of `max_rows` rows, `max_bytes` of COPY data or `max_age`,
+// whichever comes first, and hands each finished batch to `emit`. The byte cap keeps every
+// batch within what the spool's records and the server take, however long the lines. Batch
+// ids are `id_base + sequence`, unique for this instance.
 // Not thread-safe: owned by the pipeline thread.
 class Batcher {
  public:
   using Clock = std::chrono::steady_clock;
   using Emit = std::function<void(format::Batch&&)>;
 
-  Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit);
+  static constexpr size_t kDefaultMaxBytes = 32 << 20;
+
+  Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit,
+          size_t max_bytes = kDefaultMaxBytes);
 
   // Encodes `row` into the open batch, opening one if needed; emits it when full.
   void Add(const format::EventRow& row, Clock::time_point now);
@@ -35,6 +40,7 @@ class Batcher {
  private:
   size_t max_rows_;
   std::chrono::milliseconds max_age_;
+  size_t max_bytes_;
   uint64_t next_id_;
   Emit emit_;
   std::optional<format::Batch> open_;

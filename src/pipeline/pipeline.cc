@@ -21,13 +21,15 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
       forwarder_(options.forward.empty()
                      ? std::nullopt
                      : std::make_optional<ingest::DatagramForwarder>(options.forward, counters)),
-      batcher_(options.batch_rows, options.batch_ms, options.batch_id_base,
-               [this](format::Batch&& batch) {
-                 uint32_t rows = batch.rows;
-                 if (submit_(std::move(batch))) return;
-                 counters_.Shed(counters_.shed_spool_full, rows);
-                 ladder_.DetailRefused();
-               }),
+      batcher_(
+          options.batch_rows, options.batch_ms, options.batch_id_base,
+          [this](format::Batch&& batch) {
+            uint32_t rows = batch.rows;
+            if (submit_(std::move(batch))) return;
+            counters_.Shed(counters_.shed_spool_full, rows);
+            ladder_.DetailRefused();
+          },
+          options.batch_bytes),
       ladder_(
           options.flood, counters, clock, [this] { return batcher_.TakeId(); },
           [this](format::Batch&& batch) { return submit_(std::move(batch)); },

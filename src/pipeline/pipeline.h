@@ -32,6 +32,7 @@ class Pipeline {
 
   struct Options {
     size_t batch_rows = 5000;
+    size_t batch_bytes = Batcher::kDefaultMaxBytes;
     std::chrono::milliseconds batch_ms{200};
     uint64_t batch_id_base = 0;
     bool keep_all = true;  // false: only rejects and malformed lines become rows

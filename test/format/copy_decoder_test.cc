@@ -102,5 +102,44 @@ TEST(CopyDecoderTest, DamagedStreamsAreReportedNotRead) {
   EXPECT_FALSE(CopyDecoder::DecodeTuple(std::string_view(data).substr(19, 10)));
 }
 
+// A crafted spool segment reaches the decoder through `sluice spool cat` and replay: damage
+// in a field is reported, never read past.
+TEST(CopyDecoderTest, AnInetWhoseFamilyAndLengthDisagreeIsCorruptNotOverRead) {
+  EventRow row;
+  row.received_at_us = 1'795'878'146'000'000;
+  row.client_ip = "192.0.2.1";
+  row.raw = "reject";
+  std::string data;
+  CopyEncoder::AppendHeader(data);
+  CopyEncoder::AppendRow(data, row, 1);
+  CopyEncoder::AppendTrailer(data);
+  const std::string ipv4("\x02\x20\x00\x04\xc0\x00\x02\x01", 8);
+  size_t at = data.find(ipv4);
+  ASSERT_NE(at, std::string::npos);
+  data[at] = 3;  // "IPv6" with 4 bytes of address: 16 would be read
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples);
+  auto fields = CopyDecoder::DecodeTuple((*tuples)[0]);
+  ASSERT_FALSE(fields);
+  EXPECT_EQ(fields.error().code(), ErrorCode::kCorruption);
+}
+
+TEST(CopyDecoderTest, ATimestampOutOfRangeIsCorruptNotOverflowed) {
+  EventRow row;
+  row.received_at_us = 1'795'878'146'000'000;
+  row.raw = "reject";
+  std::string data;
+  CopyEncoder::AppendHeader(data);
+  CopyEncoder::AppendRow(data, row, 1);
+  CopyEncoder::AppendTrailer(data);
+  // received_at: after the header (19), the field count (2) and the field's length (4).
+  for (size_t i = 0; i < 8; ++i) data[19 + 2 + 4 + i] = i == 0 ? '\x7f' : '\xff';
+  auto tuples = CopyDecoder::SplitTuples(data);
+  ASSERT_TRUE(tuples);
+  auto fields = CopyDecoder::DecodeTuple((*tuples)[0]);
+  ASSERT_FALSE(fields);
+  EXPECT_EQ(fields.error().code(), ErrorCode::kCorruption);
+}
+
 }  // namespace
 }  // namespace sluice::format

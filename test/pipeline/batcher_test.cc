@@ -69,5 +69,24 @@ TEST_F(BatcherTest, BatchIsACompleteCopyStream) {
   EXPECT_EQ(data.substr(data.size() - 2), std::string("\xff\xff", 2));
 }
 
+TEST_F(BatcherTest, ABatchIsSentOnceItsBytesReachTheCap) {
+  std::vector<format::Batch> out;
+  Batcher batcher(
+      1000, std::chrono::hours(1), 1,
+      [&](format::Batch&& batch) { out.push_back(std::move(batch)); }, 10'000);
+  std::string line(1000, 'x');
+  format::EventRow row;
+  row.raw = line;
+  for (int i = 0; i < 25; ++i) batcher.Add(row, Batcher::Clock::now());
+  batcher.Flush();
+  ASSERT_EQ(out.size(), 3u);
+  uint32_t rows = 0;
+  for (const format::Batch& batch : out) {
+    rows += batch.rows;
+    EXPECT_LT(batch.copy_data.size(), 10'000u + 2'000u);  // the cap, passed by one row at most
+  }
+  EXPECT_EQ(rows, 25u);
+}
+
 }  // namespace
 }  // namespace sluice::pipeline

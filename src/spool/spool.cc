@@ -126,12 +126,13 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
     }
   }
   // Disk reads happen outside the lock, so Add() never waits for them.
-  for (const auto& [disk, file, version, instance_id] : to_read) {
-    auto batch = ReadRecordAt(*file, disk.offset, disk.stored_bytes, version);
+  for (const ToRead& read : to_read) {
+    const DiskEntry& disk = read.disk;
+    auto batch = ReadRecordAt(*read.file, disk.offset, disk.stored_bytes, read.version);
     MutexLock lock(mu_);
     if (batch) {
       // Committed under the name of the instance that spooled it, whatever ours is now.
-      if (*instance_id != options_.instance_id) batch->instance_id = *instance_id;
+      if (*read.instance_id != options_.instance_id) batch->instance_id = *read.instance_id;
       if (read_failing_) LogInfo("spool: reading " + options_.dir + " works again");
       read_failing_ = false;
       batches.push_back(std::move(*batch));

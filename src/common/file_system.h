@@ -43,6 +43,7 @@ class FileLock {
 // The file operations sluice uses, so that tests can inject the faults a real disk throws
 // (see test/support/fault_injection_file_system.h). Paths are plain strings; errors carry
 // the path and the OS's reason, and are kNoSpace for a full disk or quota, kIoError otherwise.
+// No operation that opens a file follows a symbolic link at its last component.
 // Implementations are thread-safe.
 class FileSystem {
  public:

@@ -104,7 +104,7 @@ Result<std::unique_ptr<WritableFile>> PosixFileSystem::NewWritableFile(const std
 
 Result<std::unique_ptr<RandomAccessFile>> PosixFileSystem::NewRandomAccessFile(
     const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) return tl::unexpected(FileError("cannot open", path, errno));
   return std::make_unique<PosixRandomAccessFile>(std::move(fd), path);
 }
@@ -154,7 +154,7 @@ Status PosixFileSystem::SyncDir(const std::string& dir) {
 }
 
 Result<std::unique_ptr<FileLock>> PosixFileSystem::LockFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640));
   if (!fd.valid()) return tl::unexpected(FileError("cannot open", path, errno));
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};

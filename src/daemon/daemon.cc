@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,6 +128,9 @@ int RunDaemon(const config::Settings& settings, Env& env) {
   // A peer gone mid-write (the database, a forward target) is an error to handle where it
   // happens, never a signal that ends sluiced.
   ::signal(SIGPIPE, SIG_IGN);
+  // Before any thread: what sluiced creates (the socket before its mode is set, spool files)
+  // is never writable by its group nor readable by others unless it says so.
+  ::umask(0027);
 
   if (Status db = CheckDatabaseAtStart(settings); !db) {
     LogError(db.error().message());

@@ -1,11 +1,14 @@
 #include "ingest/datagram_socket.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -54,18 +57,59 @@ Status ClearStalePath(const std::string& path, const sockaddr_un& addr) {
   return Ok();
 }
 
+// Creates `dir` and its missing parents, each 0755 whatever the umask: the MTAs must reach
+// the socket through them.
+Status CreateDirectories(const std::filesystem::path& dir) {
+  std::filesystem::path partial;
+  for (const auto& part : dir) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0755) == 0) {
+      if (::chmod(partial.c_str(), 0755) != 0) {
+        return Fail(ErrorCode::kIoError, Errno("cannot chmod", partial.string()));
+      }
+    } else if (errno != EEXIST) {
+      return Fail(ErrorCode::kIoError, Errno("cannot create directory", partial.string()));
+    }
+  }
+  return Ok();
+}
+
+// Refuses a directory someone other than us (or root) could write to: they could replace the
+// socket with their own, or a link to another file, and receive what the MTAs log.
+Status CheckDirectoryIsOurs(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot stat", dir.string()));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Fail(ErrorCode::kInvalidArgument, dir.string() + " is not a directory");
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777u);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the socket's directory " + dir.string() + " is writable by group or others " +
+                    "(mode " + mode + "): they could replace the socket; use a directory only " +
+                    "sluiced's user can write, e.g. /run/sluice with mode 0755");
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the socket's directory " + dir.string() + " belongs to another user (uid " +
+                    std::to_string(st.st_uid) + "), who could replace the socket; use a " +
+                    "directory of sluiced's user or root");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
   auto addr = Address(options.path);
   if (!addr) return tl::unexpected(addr.error());
-  std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) {
-    return Fail(ErrorCode::kIoError,
-                "cannot create directory " + parent.string() + ": " + ec.message());
-  }
+  if (parent.empty()) parent = ".";
+  SLUICE_RETURN_IF_ERROR(CreateDirectories(parent));
+  SLUICE_RETURN_IF_ERROR(CheckDirectoryIsOurs(parent));
   SLUICE_RETURN_IF_ERROR(ClearStalePath(options.path, *addr));
 
   gid_t gid = static_cast<gid_t>(-1);
@@ -89,20 +133,21 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
       return Fail(ErrorCode::kIoError, Errno("cannot set SO_RCVBUF on", options.path));
     }
   }
-  // Nobody may connect between bind() and chmod(): bind with owner-only permissions.
-  mode_t old_mask = ::umask(0177);
-  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
-  ::umask(old_mask);
-  if (rc != 0) return Fail(ErrorCode::kIoError, Errno("cannot bind", options.path));
+  // The socket is created with the process umask (sluiced sets 0027 before any thread
+  // starts), then given its group and mode without following a symbolic link.
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot bind", options.path));
+  }
   if (gid != static_cast<gid_t>(-1) &&
-      ::chown(options.path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+      ::fchownat(AT_FDCWD, options.path.c_str(), static_cast<uid_t>(-1), gid,
+                 AT_SYMLINK_NOFOLLOW) != 0) {
     return Fail(ErrorCode::kIoError, Errno("cannot set the group of", options.path));
   }
-  if (::chmod(options.path.c_str(), options.mode) != 0) {
+  if (::fchmodat(AT_FDCWD, options.path.c_str(), options.mode, AT_SYMLINK_NOFOLLOW) != 0) {
     return Fail(ErrorCode::kIoError, Errno("cannot chmod", options.path));
   }
   struct stat st {};
-  if (::stat(options.path.c_str(), &st) != 0) {
+  if (::lstat(options.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
     return Fail(ErrorCode::kIoError, Errno("cannot stat", options.path));
   }
   return DatagramSocket(std::move(fd), options.path, st.st_dev, st.st_ino);

@@ -96,5 +96,41 @@ TEST(DatagramSocketTest, UnlinksItsPathOnDestruction) {
   EXPECT_NE(::stat(dir.File("s.sock").c_str(), &st), 0);
 }
 
+TEST(DatagramSocketTest, RefusesADirectoryOthersCanWriteTo) {
+  TempDir dir;
+  std::string open_dir = dir.File("open");
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(open_dir.c_str(), 01777), 0);  // like /tmp: anyone could plant a socket
+  auto socket = DatagramSocket::Bind({open_dir + "/s.sock", 0660, "", 0});
+  ASSERT_FALSE(socket);
+  EXPECT_EQ(socket.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(socket.error().message().find("writable by group or others"), std::string::npos)
+      << socket.error().message();
+}
+
+TEST(DatagramSocketTest, CreatesMissingDirectoriesTheMtasCanEnter) {
+  TempDir dir;
+  ::umask(0077);  // even so
+  auto socket = DatagramSocket::Bind({dir.File("run/sluice/s.sock"), 0660, "", 0});
+  ::umask(0022);
+  ASSERT_TRUE(socket) << socket.error().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.File("run/sluice").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
+TEST(DatagramSocketTest, NeverFollowsALinkAtTheSocketPath) {
+  TempDir dir;
+  std::string target = dir.File("target");
+  { std::ofstream(target) << "not for sluice"; }
+  ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
+  ASSERT_EQ(::symlink(target.c_str(), dir.File("s.sock").c_str()), 0);
+  auto socket = DatagramSocket::Bind({dir.File("s.sock"), 0666, "", 0});
+  ASSERT_FALSE(socket);
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);  // untouched
+}
+
 }  // namespace
 }  // namespace sluice::ingest

@@ -2,6 +2,7 @@
 // real PostgreSQL.
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <array>
@@ -447,6 +448,19 @@ TEST_F(DaemonTest, SigtermFlushesWhatIsInMemory) {
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   EXPECT_EQ(Rows(), 3000);
   EXPECT_EQ(SummaryValue(stopped.output, "stored"), 3000);
+}
+
+// sluiced sets its umask (0027) before any thread starts: nothing it creates without an
+// explicit mode is readable by others; the socket has ingest.socket_mode.
+TEST_F(DaemonTest, WhatTheDaemonCreatesIsNotOpenToOthers) {
+  DaemonHarness daemon(pg(), {{"ingest.socket_mode", "\"0620\""}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  struct stat st {};
+  ASSERT_EQ(::stat(daemon.dir().File("spool/quarantine").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0027, 0u) << std::oct << (st.st_mode & 07777);
+  ASSERT_EQ(::stat(daemon.socket_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0620u) << std::oct << (st.st_mode & 07777);
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
 }
 
 TEST_F(DaemonTest, RefusesAMissingSchemaAndASocketAnotherDaemonServes) {

@@ -307,5 +307,20 @@ TEST_F(SpoolTest, ForeignFileInTheSpoolIsQuarantinedAtStart) {
   ASSERT_TRUE(spool->Add(MakeBatch(1)));
 }
 
+TEST_F(SpoolTest, ALockFileThatIsALinkIsNotFollowed) {
+  std::filesystem::create_directories(dir_.File("spool"));
+  std::string target = dir_.File("elsewhere");
+  { std::ofstream(target) << "keep me"; }
+  std::filesystem::create_symlink(target, dir_.File("spool/LOCK"));
+  SpoolOptions options;
+  options.dir = dir_.File("spool");
+  auto spool = Spool::Open(options, DefaultEnv(), counters_);
+  ASSERT_FALSE(spool);
+  EXPECT_NE(spool.error().message().find("LOCK"), std::string::npos) << spool.error().message();
+  std::ifstream in(target);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "keep me");  // no pid written through the link
+}
+
 }  // namespace
 }  // namespace sluice::spool

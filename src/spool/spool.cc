@@ -60,13 +60,15 @@ bool Spool::Add(format::Batch&& batch) {
     auto record = encoder_.Encode(batch);
     MutexLock lock(mu_);
     if (!summary && record) last_detail_record_bytes_ = record->size();
+    const uint64_t disk_cap = summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
+    const bool over_cap = record && disk_bytes_ + record->size() > disk_cap;
     auto appended = AppendRecord(record, summary);
     if (appended) {
       entry.on_disk = true;
       entry.disk = *appended;
       if (disk_failing_) LogInfo("spool: writing to " + options_.dir + " works again");
       disk_failing_ = false;
-    } else if (appended.error().code() != ErrorCode::kNoSpace && !disk_failing_) {
+    } else if (!over_cap && !disk_failing_) {  // the disk failed (full, EIO), not our cap
       LogError("spool: " + appended.error().message() +
                (wal ? "; batches are kept in memory only while this lasts" : ""));
       disk_failing_ = true;

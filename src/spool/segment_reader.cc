@@ -80,8 +80,10 @@ Result<SegmentContents> ReadSegment(FileSystem& fs, const std::string& path) {
   if (!size) return tl::unexpected(size.error());
   auto bytes = (*opened)->Read(0, *size);
   if (!bytes) return tl::unexpected(bytes.error());
-  std::string_view file(*bytes);
+  return ParseSegment(*bytes, path);
+}
 
+Result<SegmentContents> ParseSegment(std::string_view file, const std::string& path) {
   SegmentContents contents;
   contents.file_bytes = file.size();
   if (file.size() < kSegmentHeaderSize || file.substr(0, kSegmentMagic.size()) != kSegmentMagic) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/file_system.h"
@@ -43,6 +44,10 @@ struct SegmentContents {
 // kCorruption when the file header is not a sluice segment of a version we read;
 // kIoError when the file cannot be read. Thread-safe (no shared state).
 Result<SegmentContents> ReadSegment(FileSystem& fs, const std::string& path);
+
+// ReadSegment() on the bytes of a segment file already read; `path` names it in messages.
+// Thread-safe.
+Result<SegmentContents> ParseSegment(std::string_view file, const std::string& path);
 
 // Reads the one record at `offset` (`stored_bytes` long, as ReadSegment reported it) from the
 // open segment `file` of format `version`. kCorruption when it no longer decodes, kIoError

@@ -33,8 +33,10 @@ Result<std::string_view> RecordEncoder::Encode(const format::Batch& batch) {
     return Fail(ErrorCode::kIoError, std::string("zstd: ") + ZSTD_getErrorName(frame));
   }
   record_.resize(kRecordHeaderSize + frame);
-  std::memcpy(record_.data(), kRecordMagic.data(), kRecordMagic.size());
-  for (size_t i = 0; i < 4; ++i) record_[4 + i] = static_cast<char>((frame >> (8 * i)) & 0xFF);
+  std::string header(kRecordMagic);
+  PutLittleEndian(header, frame, 4);
+  PutLittleEndian(header, RecordHeaderChecksum(header), 4);
+  std::memcpy(record_.data(), header.data(), header.size());
   return std::string_view(record_);
 }
 

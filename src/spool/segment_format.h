@@ -5,7 +5,8 @@
 //   segment := header record*
 //   header  := magic "SLUICESG" (8 bytes) | version u32 LE (2) | id length u32 LE |
 //              instance id (id length bytes: the ledger name of the sluiced that wrote it)
-//   record  := record magic "SLRC" (4 bytes) | frame length u32 LE | zstd frame
+//   record  := record magic "SLRC" (4 bytes) | frame length u32 LE |
+//              header checksum u32 LE (version 4: CRC-32 of the 8 bytes before it) | zstd frame
 //   frame content (decompressed): the batch's id, counts and COPY streams, laid out as
 //                                 spool/frame_content.h says for the segment's version
 //
@@ -21,16 +22,22 @@
 namespace sluice::spool {
 
 inline constexpr std::string_view kSegmentMagic = "SLUICESG";
-// 1 had no instance id (length 0); 3 added batch formats, aggregates and shed rows.
-inline constexpr uint32_t kSegmentVersion = 3;
+// 1 had no instance id (length 0); 3 added batch formats, aggregates and shed rows; 4 a
+// checksum on each record header, so a damaged length is told from a torn tail for sure.
+inline constexpr uint32_t kSegmentVersion = 4;
 inline constexpr size_t kSegmentHeaderSize = 16;  // before the instance id
 inline constexpr size_t kMaxInstanceIdBytes = 4096;
 
 inline constexpr std::string_view kRecordMagic = "SLRC";
-inline constexpr size_t kRecordHeaderSize = 8;
+// The record header of segment version `version`: 12 bytes from version 4 on, 8 before.
+inline constexpr size_t RecordHeaderSize(uint32_t version) { return version >= 4 ? 12 : 8; }
+inline constexpr size_t kRecordHeaderSize = RecordHeaderSize(4);
 
 // A frame larger than this is taken as a damaged length field, not read.
 inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
+
+// The checksum of a record header's first 8 bytes (magic and length): CRC-32 (zlib's).
+uint32_t RecordHeaderChecksum(std::string_view magic_and_length);
 
 // Appends the low `width` bytes of `value`, least significant first.
 inline void PutLittleEndian(std::string& out, uint64_t value, size_t width) {

@@ -21,7 +21,8 @@ struct Attempt {
 Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
   Attempt attempt;
   std::string_view rest = file.substr(pos);
-  if (rest.size() < kRecordHeaderSize) {
+  const size_t header_size = RecordHeaderSize(version);
+  if (rest.size() < header_size) {
     attempt.torn = rest.substr(0, std::min(rest.size(), kRecordMagic.size())) ==
                    kRecordMagic.substr(0, std::min(rest.size(), kRecordMagic.size()));
     attempt.reason = "truncated record header";
@@ -31,8 +32,13 @@ Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
     attempt.reason = "bad record magic";
     return attempt;
   }
+  const bool checked = version >= 4;
+  if (checked && GetLittleEndian(rest, 8, 4) != RecordHeaderChecksum(rest.substr(0, 8))) {
+    attempt.reason = "damaged record header (checksum)";
+    return attempt;
+  }
   uint64_t frame_size = GetLittleEndian(rest, 4, 4);
-  std::string_view frame = rest.substr(kRecordHeaderSize);
+  std::string_view frame = rest.substr(header_size);
   if (frame_size > kMaxFrameBytes) {
     attempt.reason = "impossible frame length " + std::to_string(frame_size);
     return attempt;
@@ -40,8 +46,9 @@ Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
   if (frame_size > frame.size()) {
     // A crash mid-append leaves a valid start of a frame that runs past the end of the file;
     // a damaged length field is recognisable by a complete frame of another size.
+    // From version 4 the header's checksum says the length is the one written: torn.
     size_t real = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
-    attempt.torn = ZSTD_isError(real) != 0;
+    attempt.torn = checked || ZSTD_isError(real) != 0;
     attempt.reason = attempt.torn ? "file ends inside the record" : "damaged frame length";
     return attempt;
   }
@@ -66,7 +73,7 @@ Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
   SpooledBatch spooled;
   spooled.batch = std::move(*batch);
   spooled.offset = pos;
-  spooled.stored_bytes = kRecordHeaderSize + frame_size;
+  spooled.stored_bytes = header_size + frame_size;
   attempt.batch = std::move(spooled);
   return attempt;
 }

@@ -183,5 +183,45 @@ TEST_F(SegmentTest, CreateRefusesToOverwriteAnExistingSegment) {
   EXPECT_EQ(again.error().code(), ErrorCode::kIoError);
 }
 
+// Version 4 checksums each record header: a damaged length field is damage, found and
+// skipped, never mistaken for a torn tail (which would cut off the records after it).
+TEST_F(SegmentTest, ADamagedRecordLengthIsCaughtByTheHeaderChecksum) {
+  std::string path = Write({MakeBatch(1, 20), MakeBatch(2, 20), MakeBatch(3, 20)});
+  auto whole = ReadSegment(DefaultEnv().fs, path);
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->version, 4u);
+  std::string bytes = Slurp(path);
+  bytes[whole->batches[1].offset + 7] = '\x7f';  // the length's high byte: far past the end
+  Overwrite(path, bytes);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
+  ASSERT_TRUE(contents);
+  EXPECT_FALSE(contents->torn_tail);
+  ASSERT_EQ(contents->damage.size(), 1u);
+  EXPECT_NE(contents->damage[0].reason.find("checksum"), std::string::npos);
+  ASSERT_EQ(contents->batches.size(), 2u);
+  EXPECT_EQ(contents->batches[1].batch.id, 3u);
+}
+
+// A version 3 segment (8-byte record headers, no checksum) left by an older sluice still reads.
+TEST_F(SegmentTest, AVersionThreeSegmentStillReads) {
+  std::string path = Write({MakeBatch(1, 20), MakeBatch(2, 30)});
+  auto v4 = ReadSegment(DefaultEnv().fs, path);
+  ASSERT_TRUE(v4);
+  std::string bytes = Slurp(path);
+  std::string v3 = bytes.substr(0, v4->batches[0].offset);
+  v3[8] = 3;  // the header's version
+  for (const auto& spooled : v4->batches) {
+    std::string_view record(bytes.data() + spooled.offset, spooled.stored_bytes);
+    v3.append(record.substr(0, 8)).append(record.substr(12));  // without the checksum
+  }
+  Overwrite(path, v3);
+  auto contents = ReadSegment(DefaultEnv().fs, path);
+  ASSERT_TRUE(contents) << contents.error().message();
+  EXPECT_EQ(contents->version, 3u);
+  EXPECT_TRUE(contents->clean());
+  ASSERT_EQ(contents->batches.size(), 2u);
+  EXPECT_EQ(contents->batches[1].batch.rows, 30u);
+}
+
 }  // namespace
 }  // namespace sluice::spool

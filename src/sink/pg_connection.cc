@@ -172,6 +172,10 @@ Result<std::vector<std::string>> PgConnection::ExecColumn(std::string_view sql) 
   if (PQsendQuery(conn_, query.c_str()) != 1) {
     return tl::unexpected(ResultError(nullptr, "query failed"));
   }
+  return CollectResults("query failed");
+}
+
+Result<std::vector<std::string>> PgConnection::CollectResults(std::string_view what) {
   // Several statements give several results: the values of the last, or the first error.
   const auto deadline = Deadline();
   std::optional<Error> error;
@@ -190,7 +194,7 @@ Result<std::vector<std::string>> PgConnection::ExecColumn(std::string_view sql) 
         values.emplace_back(PQgetvalue(result.get(), row, 0));
       }
     } else if (!error) {
-      error = ResultError(result.get(), "query failed");
+      error = ResultError(result.get(), what);
     }
   }
   if (error) return tl::unexpected(*error);
@@ -215,19 +219,8 @@ Status PgConnection::ExecParams(const std::string& sql, const std::vector<const 
                         nullptr, nullptr, 0) != 1) {
     return tl::unexpected(ResultError(nullptr, "statement failed"));
   }
-  const auto deadline = Deadline();
-  std::optional<Error> error;
-  while (true) {
-    auto next = NextResult(deadline);
-    if (!next) return tl::unexpected(next.error());
-    ResultPtr result(*next);
-    if (!result) break;
-    ExecStatusType status = PQresultStatus(result.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !error) {
-      error = ResultError(result.get(), "statement failed");
-    }
-  }
-  if (error) return tl::unexpected(*error);
+  auto results = CollectResults("statement failed");
+  if (!results) return tl::unexpected(results.error());
   return Ok();
 }
 

@@ -66,6 +66,9 @@ class PgConnection {
   // The next result of the statement sent (nullptr when there are no more), within
   // `deadline`; kUnavailable when it does not come.
   Result<PGresult*> NextResult(std::chrono::steady_clock::time_point deadline);
+  // Reads every result of the statement sent: the first column of the last one's rows, or
+  // the first error (`what` prefixes its message).
+  Result<std::vector<std::string>> CollectResults(std::string_view what);
   // When a statement sent now must have been answered.
   std::chrono::steady_clock::time_point Deadline() const;
   // Fails the connection for good: the server is not answering.

@@ -179,6 +179,34 @@ TEST_F(DatabaseRefusalTest, ADroppedColumnIsReportedAtConnectAndNothingIsSetAsid
   EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
 }
 
+// A row refused for its content (a data error) goes to sluice.dead_letters; when that insert
+// is itself refused for another reason (no grant), the batch waits instead of being shed, and
+// lands, with its dead letter, once the grant is back.
+TEST_F(DatabaseRefusalTest, ADeadLetterRefusedForAnotherReasonMakesTheBatchWait) {
+  auto daemon = StartDaemon({{"database.batch_ms", "1000"}});
+  Admin("ALTER TABLE sluice.events ADD CONSTRAINT no_evil CHECK (raw NOT LIKE '%evil%')");
+  Admin(std::string("REVOKE INSERT ON sluice.dead_letters FROM ") + kRole);
+  auto line = [](int i, const std::string& word) {
+    return "<22>Nov 28 10:07:37 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[198.18.0." +
+           std::to_string(i) + "]: 554 5.7.1 Service unavailable; " + word +
+           "; from=<a@example.net> to=<b@example.org> proto=ESMTP helo=<x>";
+  };
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(testing::SendDatagram(daemon->socket_path(), line(i, i == 10 ? "evil" : "plain")));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // a few attempts, each refused
+  EXPECT_EQ(Count("events"), 0);
+  EXPECT_EQ(Count("dead_letters"), 0);
+  EXPECT_EQ(SummaryValue(daemon->LiveCounters(), "shed"), 0);
+  Admin(std::string("GRANT INSERT ON sluice.dead_letters TO ") + kRole);
+  EXPECT_TRUE(WaitUntil([&] { return Count("events") == 19; }, std::chrono::seconds(30)));
+  ProcessResult stopped = daemon->Stop();
+  EXPECT_EQ(Count("dead_letters"), 1);
+  EXPECT_EQ(SummaryValue(stopped.output, "dead_lettered"), 1) << stopped.output;
+  EXPECT_EQ(SummaryValue(stopped.output, "shed"), 0);
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 19);
+}
+
 // A backend that stops answering mid-stream (SIGSTOP: what a server stuck on its disk looks
 // like from outside): its writer gives up after the statement timeout, reconnects and goes on;
 // the batch the stopped transaction holds lands once the backend is gone.

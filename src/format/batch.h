@@ -21,6 +21,10 @@ struct Batch {
   // The instance the batch is committed under in the ledger: the one whose spool segment it
   // was read from, "" for the writer's own (a batch made by this process).
   std::string instance_id;
+  // This process sent the batch's COMMIT and never learned the outcome (the reply was lost,
+  // the connection dropped at its deadline). Found in the ledger later, it is this process's
+  // own commit, counted as stored, not as skipped.
+  bool commit_in_doubt = false;
   uint32_t format = kBatchFormat;
   std::string copy_data;   // sluice.events tuples; empty or a COPY stream of `rows` tuples
   uint32_t rows = 0;       // tuples in copy_data

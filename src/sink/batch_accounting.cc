@@ -37,7 +37,7 @@ Status WriteCounted(BatchWriter& writer, std::vector<format::Batch>& batches, Co
     counters.db_errors.fetch_add(1, std::memory_order_relaxed);
     auto isolated = writer.WriteSettingAsideRefusedRows(batch);
     if (!isolated) return tl::unexpected(isolated.error());
-    if (isolated->outcome == WriteOutcome::kAlreadyCommitted) {
+    if (isolated->outcome == WriteOutcome::kAlreadyCommitted && !batch.commit_in_doubt) {
       counters.batches_skipped.fetch_add(1, std::memory_order_relaxed);
       return Ok();
     }
@@ -57,7 +57,9 @@ Status WriteCounted(BatchWriter& writer, std::vector<format::Batch>& batches, Co
   }
   if (!outcomes) return tl::unexpected(outcomes.error());
   for (size_t i = 0; i < batches.size(); ++i) {
-    if ((*outcomes)[i] != WriteOutcome::kCommitted) {
+    // Found in the ledger: committed before, by another run (skipped), or by this one when the
+    // outcome of its COMMIT was lost (counted now, as it was not then).
+    if ((*outcomes)[i] != WriteOutcome::kCommitted && !batches[i].commit_in_doubt) {
       counters.batches_skipped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }

@@ -31,7 +31,7 @@ std::string BatchWriter::Quote(const std::string& text) const {
   return quoted;
 }
 
-Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<format::Batch>& batches) {
+Result<std::vector<WriteOutcome>> BatchWriter::Write(std::vector<format::Batch>& batches) {
   std::string values;
   for (size_t i = 0; i < batches.size(); ++i) {
     values +=
@@ -58,7 +58,14 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(const std::vector<format::B
       }
       if (status) status = CopySummaries(*conn_, batches[i]);
     }
-    if (status) status = conn_->Exec("COMMIT");
+    if (status) {
+      status = conn_->Exec("COMMIT");
+      if (!status) {  // it may have committed all the same
+        for (size_t i = 0; i < batches.size(); ++i) {
+          if (outcomes[i] == WriteOutcome::kCommitted) batches[i].commit_in_doubt = true;
+        }
+      }
+    }
   }
   if (!status) {
     if (conn_->ok()) (void)conn_->Exec("ROLLBACK");  // the original error is the one to report

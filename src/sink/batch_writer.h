@@ -28,7 +28,9 @@ class BatchWriter {
   // kUnavailable: retry later (the transaction was rolled back or the connection is gone).
   // kRejected: the database refused the content; retrying the same batch will not help.
   // Returns one outcome per batch, in order.
-  Result<std::vector<WriteOutcome>> Write(const std::vector<format::Batch>& batches);
+  // When the COMMIT itself fails, the batches it would have committed are marked
+  // `commit_in_doubt`: it may have committed all the same.
+  Result<std::vector<WriteOutcome>> Write(std::vector<format::Batch>& batches);
 
   // For a batch Write() got kRejected for: writes it with RefusedRowWriter, which sets the
   // refused rows aside in sluice.dead_letters and commits the rest.

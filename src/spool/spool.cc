@@ -103,6 +103,7 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
     const RandomAccessFile* file;  // its segment stays open: the entry is in flight
     uint32_t version;
     const std::string* instance_id;  // its segment's, likewise kept
+    bool commit_in_doubt;
   };
   std::vector<ToRead> to_read;
   {
@@ -118,10 +119,11 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
       bytes += size;
       if (entry.in_memory) {
         batches.push_back(std::move(entry.batch));
+        batches.back().commit_in_doubt = entry.commit_in_doubt;
       } else {
         const Segment& segment = segments_.at(entry.disk.segment);
-        to_read.push_back(
-            ToRead{entry.disk, segment.file.get(), segment.version, &segment.instance_id});
+        to_read.push_back(ToRead{entry.disk, segment.file.get(), segment.version,
+                                 &segment.instance_id, entry.commit_in_doubt});
       }
       in_flight_.emplace(entry.id, std::move(entry));
       waiting_.pop_front();
@@ -135,6 +137,7 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
     if (batch) {
       // Committed under the name of the instance that spooled it, whatever ours is now.
       if (*read.instance_id != options_.instance_id) batch->instance_id = *read.instance_id;
+      batch->commit_in_doubt = read.commit_in_doubt;
       if (read_failing_) LogInfo("spool: reading " + options_.dir + " works again");
       read_failing_ = false;
       batches.push_back(std::move(*batch));
@@ -199,6 +202,7 @@ void Spool::Return(std::vector<format::Batch>&& batches) {
       if (flight == in_flight_.end()) continue;
       Entry entry = std::move(flight->second);
       in_flight_.erase(flight);
+      entry.commit_in_doubt = entry.commit_in_doubt || it->commit_in_doubt;
       if (entry.in_memory) entry.batch = std::move(*it);  // else it is read again when taken
       waiting_.push_front(std::move(entry));
     }

@@ -112,6 +112,7 @@ class Spool {
     size_t memory_bytes = 0;
     bool on_disk = false;
     DiskEntry disk;
+    bool commit_in_doubt = false;  // see format::Batch; kept while the batch waits again
   };
   struct Segment {
     std::string path;

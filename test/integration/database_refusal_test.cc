@@ -211,14 +211,15 @@ TEST_F(DatabaseRefusalTest, ADeadLetterRefusedForAnotherReasonMakesTheBatchWait)
 // like from outside): its writer gives up after the statement timeout, reconnects and goes on;
 // the batch the stopped transaction holds lands once the backend is gone.
 TEST_F(DatabaseRefusalTest, AHungBackendIsGivenUpOnAndNothingIsLost) {
-  auto daemon = StartDaemon({{"database.statement_timeout_ms", "1000"}});
+  auto daemon = StartDaemon({{"database.statement_timeout_ms", "2000"}});
   std::vector<pid_t> stopped;
   long long during = 0;
   long long sent = StreamThrough(
       *daemon,
       [&] {
-        std::vector<pid_t> backends = Backends();
-        ASSERT_FALSE(backends.empty());
+        std::vector<pid_t> backends;  // (none for a moment while the writers reconnect)
+        ASSERT_TRUE(
+            WaitUntil([&] { return !(backends = Backends()).empty(); }, std::chrono::seconds(10)));
         stopped.push_back(backends.front());
         ASSERT_EQ(::kill(stopped.front(), SIGSTOP), 0);
         during = Count("events");

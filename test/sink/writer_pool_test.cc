@@ -14,6 +14,7 @@
 #include "format/copy_fields.h"
 #include "format/summary_encoder.h"
 #include "pipeline/batcher.h"
+#include "sink/batch_accounting.h"
 #include "sink/batch_writer.h"
 #include "spool/segment_reader.h"
 #include "support/fake_clock.h"
@@ -301,6 +302,26 @@ TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
   EXPECT_EQ(Count("twice"), "5");
   EXPECT_EQ(counters_.batches_committed.load(), 1u);
   EXPECT_EQ(pg().Query("SELECT rows FROM sluice.batches WHERE batch_id = 77"), "5");
+}
+
+// A COMMIT whose reply never came (the connection dropped at its deadline) may have committed:
+// when the batch is then found in the ledger, it was this process's own commit and its rows
+// are counted as stored, so received = stored + ... still holds. Found in the ledger without
+// that doubt, it was committed by an earlier run and is only skipped.
+TEST_F(WriterPoolTest, ABatchWhoseCommitWasInDoubtIsCountedOnceFoundInTheLedger) {
+  auto conn = PgConnection::Connect(pg().conninfo(), "sluiced-pool-test");
+  ASSERT_TRUE(conn);
+  BatchWriter writer(std::move(*conn), "test:in-doubt");
+  std::vector<format::Batch> first = {MakeBatch(501, 7, "doubt"), MakeBatch(502, 3, "doubt")};
+  ASSERT_TRUE(writer.Write(first));  // committed; pretend its reply was lost for 501
+  std::vector<format::Batch> again = {MakeBatch(501, 7, "doubt"), MakeBatch(502, 3, "doubt")};
+  again[0].commit_in_doubt = true;
+  Counters counters;
+  ASSERT_TRUE(WriteCounted(writer, again, counters, "test"));
+  EXPECT_EQ(counters.stored.load(), 7u);
+  EXPECT_EQ(counters.batches_committed.load(), 1u);
+  EXPECT_EQ(counters.batches_skipped.load(), 1u);
+  EXPECT_EQ(Count("doubt"), "10");  // nothing written twice
 }
 
 TEST_F(WriterPoolTest, AnUnreadableBatchIsSetAsideWholeAndItsTransactionNeighboursLand) {

@@ -323,5 +323,24 @@ TEST_F(SpoolTest, ALockFileThatIsALinkIsNotFollowed) {
   EXPECT_EQ(text, "keep me");  // no pid written through the link
 }
 
+// A batch whose COMMIT outcome a writer never learned keeps that doubt while it waits again,
+// in memory or read back from disk.
+TEST_F(SpoolTest, ACommitInDoubtStaysWithTheBatchWhenReturned) {
+  for (size_t memory : {size_t{1} << 20, size_t{16}}) {  // in memory; on disk only
+    auto spool = Open(memory, 1 << 30, 64 << 20, SpoolMode::kWal);
+    ASSERT_TRUE(spool->Add(MakeBatch(1)));
+    std::stop_source stop;
+    std::vector<format::Batch> taken = spool->Take(stop.get_token(), 4, 1 << 20);
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_FALSE(taken[0].commit_in_doubt);
+    taken[0].commit_in_doubt = true;
+    spool->Return(std::move(taken));
+    taken = spool->Take(stop.get_token(), 4, 1 << 20);
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_TRUE(taken[0].commit_in_doubt) << "memory " << memory;
+    spool->Commit(taken);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::spool

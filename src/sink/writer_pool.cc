@@ -80,7 +80,6 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       counters_.writer_restarts.fetch_add(1, std::memory_order_relaxed);
       LogError("writer " + std::to_string(index) + " stopped by an exception (" + e.what() +
                "); starting it again");
-      SetConnection(index, nullptr);
       Sleep(stop, options_.backoff_max);
     }
   }
@@ -90,6 +89,13 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
   const std::string who = "writer " + std::to_string(index);
   Backoff backoff(options_.backoff_min, options_.backoff_max, index * 7919 + 1);
   std::unique_ptr<BatchWriter> writer;
+  // Declared after `writer`, so destroyed before it however Work() ends: Stop() never sees a
+  // connection that is gone.
+  struct ClearSlot {
+    WriterPool& pool;
+    size_t index;
+    ~ClearSlot() { pool.SetConnection(index, nullptr); }
+  } clear_slot{*this, index};
   bool upkeep = index == 0;  // one writer keeps the partitions ahead
   auto next_upkeep = clock_.Now();
   // The failure being reported: each is logged once per episode, and its end once.
@@ -111,8 +117,9 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
       if (status) status = PruneLedger(writer->connection(), options_.ledger_keep_days);
       if (status) {
         next_upkeep += kPartitionUpkeepInterval;
-      } else {
-        LogWarn(who + ": " + status.error().message());
+      } else {  // logged once per episode; tried again in a minute, batches go on meanwhile
+        failed("partition upkeep: " + status.error().message());
+        next_upkeep = clock_.Now() + std::chrono::minutes(1);
       }
     }
     if (!writer) {
@@ -159,7 +166,6 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
     writer.reset();
     Sleep(stop, backoff.Next());
   }
-  SetConnection(index, nullptr);
 }
 
 }  // namespace sluice::sink

@@ -66,8 +66,12 @@ bool Spool::Add(format::Batch&& batch) {
     if (appended) {
       entry.on_disk = true;
       entry.disk = *appended;
-      if (disk_failing_) LogInfo("spool: writing to " + options_.dir + " works again");
-      disk_failing_ = false;
+      // A small summary batch may still fit on a disk that is full for details: only a detail
+      // batch ends the episode, so that a flapping disk is not logged batch after batch.
+      if (disk_failing_ && !summary) {
+        LogInfo("spool: writing to " + options_.dir + " works again");
+        disk_failing_ = false;
+      }
     } else if (!over_cap && !disk_failing_) {  // the disk failed (full, EIO), not our cap
       LogError("spool: " + appended.error().message() +
                (wal ? "; batches are kept in memory only while this lasts" : ""));

@@ -1,5 +1,6 @@
 #include "spool/segment_reader.h"
 
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -59,13 +60,16 @@ Attempt DecodeAt(std::string_view file, size_t pos, uint32_t version) {
     attempt.reason = "not a sluice zstd frame";
     return attempt;
   }
-  std::string decoded(content, '\0');
-  size_t n = ZSTD_decompress(decoded.data(), decoded.size(), frame.data(), frame.size());
+  // Into memory left untouched until zstd writes it: a damaged frame that claims a gigabyte
+  // fails without a gigabyte being zeroed first (found by the segment reader's fuzzer: 13 s
+  // and 1 GiB for one crafted input).
+  std::unique_ptr<char[]> buffer(new char[content]);
+  size_t n = ZSTD_decompress(buffer.get(), content, frame.data(), frame.size());
   if (ZSTD_isError(n) || n != content) {
     attempt.reason = std::string("zstd: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
     return attempt;
   }
-  auto batch = DecodeFrameContent(std::move(decoded), version);
+  auto batch = DecodeFrameContent(std::string(buffer.get(), content), version);
   if (!batch) {
     attempt.reason = batch.error().message();
     return attempt;

@@ -1,6 +1,7 @@
 // libFuzzer target: any bytes as a log file for `sluice import`: plain, gzip (several members)
-// or zstd, told apart by magic bytes. Beyond "no crash", it checks that reading ends (a line,
-// the end, or an error) and that no line holds a newline.
+// or zstd, told apart by magic bytes. Beyond "no crash", it checks that no line holds a
+// newline (a compressed input may expand to far more lines than it has bytes, so their number
+// is not bounded here; a read that never ends is libFuzzer's timeout).
 // Seeds: test/fuzz/corpus/log_source_fuzzer/ (made by make_fuzz_seeds).
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,11 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto source = sluice::cli::LogSource::Open("/proc/self/fd/" + std::to_string(fd));
   if (!source) return 0;
-  for (size_t lines = 0;; ++lines) {
+  while (true) {
     auto line = (*source)->NextLine();
     if (!line || !*line) break;
-    if ((*line)->find('\n') != std::string_view::npos || lines > size + 1) {
-      std::fprintf(stderr, "log_source_fuzzer: a line with a newline, or lines without end\n");
+    if ((*line)->find('\n') != std::string_view::npos) {
+      std::fprintf(stderr, "log_source_fuzzer: a line with a newline\n");
       std::abort();
     }
   }

@@ -17,6 +17,7 @@ constexpr int kMaxAttempts = 8;  // per group of batches, while the database is 
 Status UploadBatches(const config::Settings& settings, const std::string& application_name,
                      std::unique_ptr<sink::BatchWriter>& writer, const std::string& instance_id,
                      std::vector<format::Batch>& batches, Counters& counters) {
+  for (format::Batch& batch : batches) batch.instance_id = instance_id;  // its ledger name
   sink::Backoff backoff(settings.database.backoff_min_ms, settings.database.backoff_max_ms, 1);
   Status status = Ok();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -34,7 +35,6 @@ Status UploadBatches(const config::Settings& settings, const std::string& applic
       }
       writer = std::make_unique<sink::BatchWriter>(std::move(*conn), instance_id);
     }
-    writer->SetInstanceId(instance_id);
     status = sink::WriteCounted(*writer, batches, counters, application_name);
     if (status) return status;
   }

@@ -12,7 +12,8 @@
 
 namespace sluice::cli {
 
-// Writes `batches` in one transaction under `instance_id` through `writer` (connecting it,
+// Writes `batches` in one transaction under `instance_id` (set on each batch) through `writer`
+// (connecting it,
 // as `application_name`, when it is null or broken), exactly once through the ledger;
 // reconnects with backoff while the database is unavailable, at most 8 attempts. Counts into
 // `counters` as the daemon's writers do. Not thread-safe.

@@ -10,14 +10,7 @@
 namespace sluice::sink {
 
 BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& instance_id)
-    : conn_(std::move(conn)) {
-  SetInstanceId(instance_id);
-}
-
-void BatchWriter::SetInstanceId(const std::string& instance_id) {
-  instance_id_ = instance_id;
-  instance_literal_ = Quote(instance_id);
-}
+    : conn_(std::move(conn)), instance_id_(instance_id), instance_literal_(Quote(instance_id)) {}
 
 std::string BatchWriter::LiteralFor(const format::Batch& batch) const {
   if (batch.instance_id.empty() || batch.instance_id == instance_id_) return instance_literal_;

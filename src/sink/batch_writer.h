@@ -38,9 +38,6 @@ class BatchWriter {
   Result<IsolatedWrite> WriteSettingAsideRefusedRows(const format::Batch& batch);
 
   PgConnection& connection() { return *conn_; }
-  // Commits the next batches under another ledger name (as `sluice replay` does for
-  // segments another sluiced wrote).
-  void SetInstanceId(const std::string& instance_id);
 
  private:
   // The ledger name of `batch` (its own, or this writer's) quoted as an SQL literal.

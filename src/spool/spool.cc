@@ -60,8 +60,7 @@ bool Spool::Add(format::Batch&& batch) {
     auto record = encoder_.Encode(batch);
     MutexLock lock(mu_);
     if (!summary && record) last_detail_record_bytes_ = record->size();
-    const uint64_t disk_cap = summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
-    const bool over_cap = record && disk_bytes_ + record->size() > disk_cap;
+    const bool over_cap = record && disk_bytes_ + record->size() > DiskCap(summary);
     auto appended = AppendRecord(record, summary);
     if (appended) {
       entry.on_disk = true;
@@ -151,7 +150,6 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
       return entry.second.on_disk && entry.second.disk.segment == disk.segment &&
              entry.second.disk.offset == disk.offset;
     });
-    const std::string& path = segments_.at(disk.segment).path;
     if (batch.error().code() != ErrorCode::kCorruption) {
       // The disk failed to read it (EIO, say), which says nothing about the bytes: it waits,
       // behind the others, to be read again.
@@ -166,7 +164,8 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
       }
       continue;
     }
-    LogError("spool: " + path + ": " + batch.error().message() + "; the batch is lost");
+    LogError("spool: " + segments_.at(disk.segment).path + ": " + batch.error().message() +
+             "; the batch is lost");
     if (flight != in_flight_.end()) {
       pending_events_ -= flight->second.events;
       counters_.Shed(counters_.shed_spool_damaged, flight->second.events);

@@ -144,6 +144,10 @@ class Spool {
       EXCLUDES(mu_, encode_mu_);
   std::string SegmentPath(uint64_t id) const;
   void PublishSizes() REQUIRES(mu_);
+  // The disk a batch may fill up to: all of it for a summary batch, DetailCap() else.
+  uint64_t DiskCap(bool summary) const {
+    return summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
+  }
 
   const SpoolOptions options_;
   Env& env_;

@@ -65,11 +65,11 @@ Status Spool::StartSegment() {
     if (segments_.at(closed).outstanding == 0) RetireSegment(closed);
   }
   uint64_t id = next_segment_++;
-  auto writer =
-      SegmentWriter::Create(env_.fs, SegmentPath(id), options_.zstd_level, options_.instance_id);
-  if (!writer) return tl::unexpected(writer.error());
   Segment segment;
   segment.path = SegmentPath(id);
+  auto writer =
+      SegmentWriter::Create(env_.fs, segment.path, options_.zstd_level, options_.instance_id);
+  if (!writer) return tl::unexpected(writer.error());
   segment.instance_id = options_.instance_id;
   auto file = env_.fs.NewRandomAccessFile(segment.path);
   if (!file) return tl::unexpected(file.error());
@@ -88,7 +88,7 @@ Result<Spool::DiskEntry> Spool::AppendRecord(const Result<std::string_view>& rec
   if (!writer_ || writer_->bytes() >= options_.segment_bytes) {
     SLUICE_RETURN_IF_ERROR(StartSegment());
   }
-  uint64_t cap = summary ? options_.disk_bytes : DetailCap(options_.disk_bytes);
+  const uint64_t cap = DiskCap(summary);
   uint64_t room = cap > disk_bytes_ ? cap - disk_bytes_ : 0;
   uint64_t offset = writer_->bytes();
   auto stored = writer_->AppendRecord(*record, room);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/histogram.h"
 #include "common/mutex.h"
 
 namespace sluice {
@@ -65,6 +66,13 @@ struct Counters {
   std::atomic<uint64_t> ladder_step{1};
   std::atomic<uint64_t> flood{0};
   std::atomic<uint64_t> granularity{0};
+
+  // Seconds a writer took to commit a transaction of batches, and the age of a batch's oldest
+  // event when it was committed (batches made by this process only: one read back from a
+  // spool segment has no receive time).
+  Histogram commit_seconds{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  Histogram event_age_seconds{
+      {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400}};
 
   // Adds `n` to `shed` and to one cause counter.
   void Shed(std::atomic<uint64_t>& cause, uint64_t n) {

@@ -6,11 +6,23 @@ namespace sluice {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
-// Sets the lowest level written to stderr. Call once at start-up, before threads start.
+// Sets the lowest level written to stderr. Thread-safe (SIGHUP changes it while running).
 void SetLogLevel(LogLevel level);
 
-// Writes one line "<UTC time> sluice <level>: <message>" to stderr with a single write(2), so lines
-// from different threads never interleave. Thread-safe. Never called on the receive path.
+// The lowest level written now. Thread-safe.
+LogLevel CurrentLogLevel();
+
+// Whether stderr is connected to the systemd journal: $JOURNAL_STREAM names the device and
+// inode of stderr (a service's stderr the journal reads), as systemd.exec(5) says to check.
+bool StderrIsJournal();
+// With `journal`, lines are "<N>message", N the syslog priority (3 error, 4 warn, 6 info,
+// 7 debug) and no time stamp (the journal keeps its own), so that `journalctl -p warning`
+// selects them. Call once at start-up, before threads start.
+void SetJournalFormat(bool journal);
+
+// Writes one line "<UTC time> sluice <level>: <message>" to stderr (or its journal form) with a
+// single write(2), so lines from different threads never interleave. Thread-safe. Never
+// called on the receive path.
 void Log(LogLevel level, std::string_view message);
 
 inline void LogInfo(std::string_view m) { Log(LogLevel::kInfo, m); }

@@ -10,6 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "config/listen_address.h"
+
 namespace sluice::config {
 namespace {
 
@@ -101,6 +103,19 @@ Apply ListKey(std::function<std::vector<std::string>&(Settings&)> field,
       values.push_back(*v);
     }
     field(s) = std::move(values);
+    return std::nullopt;
+  };
+}
+
+// "" or an address to listen on (config/listen_address.h).
+Apply ListenKey() {
+  return [](const toml::node& node, Settings& s) -> std::optional<std::string> {
+    auto v = Get<std::string>(node);
+    if (!v || (!v->empty() && !ParseListenAddress(*v))) {
+      return "expected \"\" (off) or \"HOST:PORT\" such as \"127.0.0.1:9926\" or "
+             "\"[::1]:9926\"";
+    }
+    s.metrics.listen = *v;
     return std::nullopt;
   };
 }
@@ -210,6 +225,7 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
       {"log",
        {{"level", ChoiceKey([](Settings& s) -> std::string& { return s.log.level; },
                             {"debug", "info", "warn", "error"})}}},
+      {"metrics", {{"listen", ListenKey()}}},
   };
   return *schema;
 }
@@ -295,14 +311,53 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
   return settings;
 }
 
-Result<Settings> LoadConfig(const std::string& path) {
+Result<std::string> ReadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Fail(ErrorCode::kInvalidArgument, path + ":0: cannot read the config file");
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  return text.str();
+}
+
+Result<Settings> LoadConfig(const std::string& path) {
+  auto text = ReadConfigFile(path);
+  if (!text) return tl::unexpected(text.error());
+  return ParseConfig(*text, path);
+}
+
+std::vector<std::string> ChangedKeys(std::string_view old_text, std::string_view new_text) {
+  auto values = [](std::string_view text) {
+    std::map<std::string, std::string> keys;
+    toml::table root;
+    try {
+      root = toml::parse(text);
+    } catch (const toml::parse_error&) {
+      return keys;
+    }
+    for (auto&& [table_key, table_node] : root) {
+      const toml::table* table = table_node.as_table();
+      if (table == nullptr) continue;
+      for (auto&& [key, node] : *table) {
+        std::ostringstream value;
+        node.visit([&value](const auto& v) { value << v; });
+        keys[std::string(table_key.str()) + "." + std::string(key.str())] = value.str();
+      }
+    }
+    return keys;
+  };
+  std::map<std::string, std::string> before = values(old_text), after = values(new_text);
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : before) {
+    auto found = after.find(key);
+    if (found == after.end() || found->second != value) changed.push_back(key);
+  }
+  for (const auto& [key, value] : after) {
+    if (before.count(key) == 0) changed.push_back(key);
+  }
+  std::sort(changed.begin(), changed.end());
+  return changed;
 }
 
 }  // namespace sluice::config

@@ -72,12 +72,19 @@ struct LogSettings {
   std::string level = "info";  // debug | info | warn | error
 };
 
+// The HTTP endpoint for monitoring (README "Watching it"): GET /metrics (Prometheus text
+// format) and GET /healthz.
+struct MetricsSettings {
+  std::string listen;  // "HOST:PORT" (config/listen_address.h); "" = no endpoint
+};
+
 struct Settings {
   IngestSettings ingest;
   DatabaseSettings database;
   SpoolSettings spool;
   FloodSettings flood;
   LogSettings log;
+  MetricsSettings metrics;
 };
 
 }  // namespace sluice::config

@@ -8,12 +8,21 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/env.h"
 #include "common/logging.h"
 #include "config/instance_id.h"
+#include "config/listen_address.h"
+#include "daemon/config_reloader.h"
+#include "daemon/daemon_view.h"
+#include "daemon/health.h"
+#include "daemon/metrics.h"
+#include "daemon/metrics_server.h"
+#include "daemon/service_monitor.h"
+#include "daemon/service_notifier.h"
 #include "ingest/datagram_queue.h"
 #include "ingest/datagram_socket.h"
 #include "ingest/receiver.h"
@@ -64,6 +73,20 @@ std::string HostName() {
   return name.data();
 }
 
+pipeline::FloodDetector::Options DetectorOptions(const config::FloodSettings& flood) {
+  pipeline::FloodDetector::Options detector;
+  detector.mode = flood.mode == "always"  ? pipeline::FloodMode::kAlways
+                  : flood.mode == "never" ? pipeline::FloodMode::kNever
+                                          : pipeline::FloodMode::kAuto;
+  detector.enter_rate = static_cast<double>(flood.enter_rate);
+  detector.leave_rate = static_cast<double>(flood.leave_rate);
+  detector.rate_window = flood.rate_window_ms;
+  detector.enter_backlog = flood.enter_backlog;
+  detector.leave_backlog = flood.leave_backlog;
+  detector.leave_after = flood.leave_after_ms;
+  return detector;
+}
+
 pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, const Clock& clock) {
   pipeline::Pipeline::Options options;
   options.batch_rows = settings.database.batch_rows;
@@ -74,15 +97,7 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   options.forward = settings.ingest.forward;
   const config::FloodSettings& flood = settings.flood;
   pipeline::FloodLadder::Options& ladder = options.flood;
-  ladder.detector.mode = flood.mode == "always"  ? pipeline::FloodMode::kAlways
-                         : flood.mode == "never" ? pipeline::FloodMode::kNever
-                                                 : pipeline::FloodMode::kAuto;
-  ladder.detector.enter_rate = static_cast<double>(flood.enter_rate);
-  ladder.detector.leave_rate = static_cast<double>(flood.leave_rate);
-  ladder.detector.rate_window = flood.rate_window_ms;
-  ladder.detector.enter_backlog = flood.enter_backlog;
-  ladder.detector.leave_backlog = flood.leave_backlog;
-  ladder.detector.leave_after = flood.leave_after_ms;
+  ladder.detector = DetectorOptions(flood);
   ladder.aggregate.key.clear();
   for (const std::string& name : flood.key) {
     if (auto field = pipeline::KeyFieldNamed(name)) ladder.aggregate.key.push_back(*field);
@@ -102,15 +117,19 @@ sigset_t HandledSignals() {
   return set;
 }
 
-// Waits for SIGTERM or SIGINT; SIGUSR1 logs the counters, SIGHUP is acknowledged.
-void WaitForStopSignal(const sigset_t& set, const Counters& counters) {
+// Waits for SIGTERM or SIGINT; SIGUSR1 logs the counters, SIGHUP reloads the config.
+void WaitForStopSignal(const sigset_t& set, const Counters& counters, ConfigReloader* reloader) {
   while (true) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGUSR1) {
       LogInfo("counters: " + counters.Summary());
     } else if (sig == SIGHUP) {
-      LogInfo("SIGHUP: reloading is not supported; restart sluiced to apply a new config");
+      if (reloader != nullptr) {
+        reloader->Reload();
+      } else {
+        LogWarn("SIGHUP: started without a config file, nothing to reload");
+      }
     } else {
       LogInfo(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
               ", flushing and stopping");
@@ -119,10 +138,32 @@ void WaitForStopSignal(const sigset_t& set, const Counters& counters) {
   }
 }
 
+// The monitoring endpoint for `listen` ("" = none: null). Errors are logged.
+Result<std::unique_ptr<MetricsServer>> StartMetrics(const std::string& listen,
+                                                    const DaemonView& view,
+                                                    const HealthMonitor& health,
+                                                    int64_t started_us) {
+  if (listen.empty()) return std::unique_ptr<MetricsServer>();
+  auto address = config::ParseListenAddress(listen);
+  if (!address) return Fail(ErrorCode::kInvalidArgument, "metrics.listen: bad address " + listen);
+  auto server = MetricsServer::Start(
+      *address,
+      [&view, &health, started_us] { return RenderMetrics(view, health.Last(), started_us); },
+      [&health] {
+        HealthReport report = health.Last();
+        return std::make_pair(report.healthy(), report.Summary());
+      });
+  if (server) LogInfo("metrics: serving /metrics and /healthz on http://" + (*server)->address());
+  return server;
+}
+
 }  // namespace
 
-int RunDaemon(const config::Settings& settings, Env& env) {
+int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& source) {
+  SetJournalFormat(StderrIsJournal());
   SetLogLevel(ParseLevel(settings.log.level));
+  const int64_t started_us = env.clock.WallMicros();
+  const ServiceNotifier notifier;
   sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits this
   // A peer gone mid-write (the database, a forward target) is an error to handle where it
@@ -190,7 +231,40 @@ int RunDaemon(const config::Settings& settings, Env& env) {
           std::to_string(block_bytes / 1024) + " KiB, " +
           std::to_string(settings.database.writers) + " writer(s))");
 
-  WaitForStopSignal(signals, counters);
+  const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock};
+  HealthMonitor health(view);
+  auto metrics = StartMetrics(settings.metrics.listen, view, health, started_us);
+  if (!metrics) {
+    LogError(metrics.error().message());
+    for (auto& receiver : receivers) receiver->Stop();
+    return kExitFailure;  // what was received is flushed as at any stop, by the destructors
+  }
+  std::optional<ConfigReloader> reloader;
+  if (!source.path.empty()) {
+    reloader.emplace(source.path, source.text,
+                     [&](const config::Settings& next, const std::vector<std::string>& keys) {
+                       SetLogLevel(ParseLevel(next.log.level));
+                       pipeline.SetFloodThresholds(DetectorOptions(next.flood));
+                       if (std::find(keys.begin(), keys.end(), "metrics.listen") == keys.end()) {
+                         return;
+                       }
+                       metrics->reset();  // the old port is free before the new one is bound
+                       auto restarted = StartMetrics(next.metrics.listen, view, health, started_us);
+                       if (!restarted) {
+                         LogError(restarted.error().message() + "; no metrics endpoint now");
+                       } else {
+                         *metrics = std::move(*restarted);
+                       }
+                     });
+  }
+  {
+    ServiceMonitor monitor(view, health, notifier);
+    // Recovery is done and the socket is served: the service manager may start the MTAs.
+    notifier.Ready(StatusLine(view, health.Check(), 0));
+    WaitForStopSignal(signals, counters, reloader ? &*reloader : nullptr);
+    notifier.Stopping();
+  }
+  metrics->reset();
 
   for (auto& receiver : receivers) receiver->Stop();
   pipeline.Stop();

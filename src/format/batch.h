@@ -26,6 +26,9 @@ struct Batch {
   // own commit, counted as stored, not as skipped.
   bool commit_in_doubt = false;
   uint32_t format = kBatchFormat;
+  // When its oldest event was received (wall clock, µs since the epoch); 0 when not known (a
+  // batch read back from a spool segment). In memory only, for the event-age metrics.
+  int64_t oldest_event_us = 0;
   std::string copy_data;   // sluice.events tuples; empty or a COPY stream of `rows` tuples
   uint32_t rows = 0;       // tuples in copy_data
   uint32_t malformed = 0;  // of which malformed datagrams kept raw

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -54,6 +55,11 @@ class DatagramQueue {
   void Release(DatagramBlock* block);
 
   size_t block_count() const { return blocks_.size(); }
+  // Blocks not on the free list now (being filled, waiting, or being read); approximate while
+  // receivers and the pipeline run.
+  size_t BlocksInUse() const {
+    return blocks_.size() - std::min(blocks_.size(), free_.size_approx());
+  }
   size_t block_bytes() const { return block_bytes_; }
 
  private:

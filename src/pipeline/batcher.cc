@@ -19,6 +19,7 @@ void Batcher::Add(const format::EventRow& row, Clock::time_point now) {
   if (!open_) {
     open_.emplace();
     open_->id = next_id_++;
+    open_->oldest_event_us = row.received_at_us;
     open_->copy_data.reserve(std::min(max_rows_ * 320 + 32, max_bytes_));
     format::CopyEncoder::AppendHeader(open_->copy_data);
     opened_at_ = now;

@@ -40,4 +40,10 @@ bool FloodDetector::Update(Clock::time_point now, uint64_t received, uint64_t ba
   return in_flood_;
 }
 
+void FloodDetector::SetThresholds(const Options& options) {
+  const FloodMode mode = options_.mode;
+  options_ = options;
+  options_.mode = mode;
+}
+
 }  // namespace sluice::pipeline

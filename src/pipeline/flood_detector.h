@@ -36,11 +36,13 @@ class FloodDetector {
   bool Update(Clock::time_point now, uint64_t received, uint64_t backlog);
 
   bool in_flood() const { return in_flood_; }
+  // New thresholds (and window), from the next Update() on; the mode stays as it was.
+  void SetThresholds(const Options& options);
   // Events/s over the sliding window, as of the last Update().
   double rate() const { return rate_; }
 
  private:
-  const Options options_;
+  Options options_;
   bool in_flood_;
   double rate_ = 0;
   std::deque<std::pair<Clock::time_point, uint64_t>> samples_;  // oldest first

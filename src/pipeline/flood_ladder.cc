@@ -106,6 +106,7 @@ void FloodLadder::Tick() {
 format::Batch FloodLadder::NewSummaryBatch() {
   format::Batch batch;
   batch.id = next_id_();
+  batch.oldest_event_us = window_start_us_;
   return batch;
 }
 

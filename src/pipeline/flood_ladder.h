@@ -58,6 +58,8 @@ class FloodLadder {
   // Samples the ingest rate and backlog, re-checks the spool's room and closes the window
   // when it is due. Cheap; call on every pass of the pipeline loop.
   void Tick();
+  // New flood thresholds (flood.enter_rate, ...; not the mode), from the next Tick() on.
+  void SetThresholds(const FloodDetector::Options& options) { detector_.SetThresholds(options); }
   // Emits everything counted so far as summary batches and starts a new window now.
   void Flush();
 

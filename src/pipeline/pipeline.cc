@@ -34,6 +34,7 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
           options.flood, counters, clock, [this] { return batcher_.TakeId(); },
           [this](format::Batch&& batch) { return submit_(std::move(batch)); },
           std::move(room_for_detail)),
+      heartbeat_(clock),
       thread_([this] { Run(); }) {}
 
 Pipeline::~Pipeline() { Stop(); }
@@ -43,12 +44,23 @@ void Pipeline::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Pipeline::SetFloodThresholds(const FloodDetector::Options& options) {
+  MutexLock lock(thresholds_mu_);
+  new_thresholds_ = options;
+  has_new_thresholds_.store(true, std::memory_order_release);
+}
+
 void Pipeline::Run() {
   SetCurrentThreadName("sluice-pipe");
   builder_.SetNow(clock_.WallMicros());
   Clock::TimePoint last_clock_refresh = clock_.Now();
   while (true) {
     // Read the flag before the last dequeue, so nothing published before Stop() is missed.
+    heartbeat_.Beat();
+    if (has_new_thresholds_.exchange(false, std::memory_order_acquire)) {
+      MutexLock lock(thresholds_mu_);
+      ladder_.SetThresholds(*new_thresholds_);
+    }
     bool stopping = stopping_.load(std::memory_order_acquire);
     Clock::TimePoint now = clock_.Now();
     if (now - last_clock_refresh >= std::chrono::seconds(1)) {

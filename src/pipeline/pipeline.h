@@ -9,6 +9,8 @@
 
 #include "common/clock.h"
 #include "common/counters.h"
+#include "common/heartbeat.h"
+#include "common/mutex.h"
 #include "format/batch.h"
 #include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
@@ -47,6 +49,14 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // Beats each time the pipeline thread goes round its loop (at least every 50 ms while it
+  // works): stale when it is blocked, say in a spool write to a disk that hangs.
+  const Heartbeat& heartbeat() const { return heartbeat_; }
+
+  // New flood thresholds (flood.enter_rate, ...; the mode stays), taken up by the pipeline
+  // thread within one pass of its loop. For SIGHUP. Thread-safe.
+  void SetFloodThresholds(const FloodDetector::Options& options) EXCLUDES(thresholds_mu_);
+
   // REQUIRES: every receiver has stopped. Processes what is still queued, submits the last
   // batch and joins the thread. Idempotent.
   void Stop();
@@ -65,6 +75,10 @@ class Pipeline {
   Batcher batcher_;
   FloodLadder ladder_;
   std::atomic<bool> stopping_{false};
+  Mutex thresholds_mu_;
+  std::optional<FloodDetector::Options> new_thresholds_ GUARDED_BY(thresholds_mu_);
+  std::atomic<bool> has_new_thresholds_{false};
+  Heartbeat heartbeat_;
   std::thread thread_;  // last: started when everything above is ready
 };
 

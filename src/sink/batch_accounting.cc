@@ -1,24 +1,37 @@
 #include "sink/batch_accounting.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "common/clock.h"
 #include "common/logging.h"
 
 namespace sluice::sink {
 namespace {
 
-// Adds a committed batch's aggregate and shed rows to `counters`.
-void CountSummaries(const format::Batch& batch, Counters& counters) {
+// Adds a committed batch's aggregate and shed rows to `counters`, the batch itself, and the
+// age of its oldest event when known.
+void CountCommitted(const format::Batch& batch, Counters& counters) {
   counters.aggregated.fetch_add(batch.aggregated_events, std::memory_order_relaxed);
   counters.aggregate_rows.fetch_add(batch.aggregate_rows, std::memory_order_relaxed);
   counters.shed_rows.fetch_add(batch.shed_rows, std::memory_order_relaxed);
+  counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+  if (batch.oldest_event_us > 0) {
+    int64_t age_us = std::max<int64_t>(0, WallMicros() - batch.oldest_event_us);
+    counters.event_age_seconds.Observe(static_cast<double>(age_us) / 1e6);
+  }
 }
 
 }  // namespace
 
 Status WriteCounted(BatchWriter& writer, std::vector<format::Batch>& batches, Counters& counters,
                     const std::string& who) {
+  const auto started = std::chrono::steady_clock::now();
   auto outcomes = writer.Write(batches);
+  if (outcomes) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    counters.commit_seconds.Observe(took.count());
+  }
   if (!outcomes && outcomes.error().code() == ErrorCode::kRejected && batches.size() > 1) {
     // One of them is refused for its content: find which, writing one batch at a time.
     for (format::Batch& batch : batches) {
@@ -48,8 +61,7 @@ Status WriteCounted(BatchWriter& writer, std::vector<format::Batch>& batches, Co
     counters.dead_lettered.fetch_add(isolated->dead_lettered, std::memory_order_relaxed);
     counters.Shed(counters.shed_rejected, isolated->lost);
     if (isolated->outcome == WriteOutcome::kCommitted) {
-      CountSummaries(batch, counters);
-      counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+      CountCommitted(batch, counters);
     } else {
       counters.Shed(counters.shed_rejected, batch.aggregated_events);
     }
@@ -65,8 +77,7 @@ Status WriteCounted(BatchWriter& writer, std::vector<format::Batch>& batches, Co
     }
     counters.stored.fetch_add(batches[i].rows - batches[i].malformed, std::memory_order_relaxed);
     counters.malformed.fetch_add(batches[i].malformed, std::memory_order_relaxed);
-    CountSummaries(batches[i], counters);
-    counters.batches_committed.fetch_add(1, std::memory_order_relaxed);
+    CountCommitted(batches[i], counters);
   }
   return Ok();
 }

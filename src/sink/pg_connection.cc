@@ -121,6 +121,7 @@ Error PgConnection::GiveUp(std::string_view why) {
 
 Status PgConnection::WaitForSocket(bool write, SteadyClock::time_point deadline) {
   while (true) {
+    if (heartbeat_ != nullptr) heartbeat_->Beat();
     if (aborted_.load(std::memory_order_relaxed)) {
       return tl::unexpected(GiveUp("the connection was aborted (shutting down)"));
     }

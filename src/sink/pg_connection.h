@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/heartbeat.h"
 #include "common/status.h"
 
 namespace sluice::sink {
@@ -50,6 +51,10 @@ class PgConnection {
   // Makes the statement in progress, and every later one, fail at once (kUnavailable) without
   // waiting for the server: for shutting down past a server that does not answer. Thread-safe.
   void Abort();
+  // Beats `heartbeat` (null: none) every 100 ms while a statement waits for the server, so
+  // that a writer waiting within its deadline is never taken for a stuck one. `heartbeat`
+  // must outlive this.
+  void set_heartbeat(Heartbeat* heartbeat) { heartbeat_ = heartbeat; }
   // False once the connection is known to be broken.
   bool ok() const;
   // The SQLSTATE of the last statement that failed with one ("" if it had none).
@@ -79,6 +84,7 @@ class PgConnection {
   const std::chrono::milliseconds statement_timeout_;
   std::atomic<bool> aborted_{false};
   std::string last_sqlstate_;
+  Heartbeat* heartbeat_ = nullptr;
 };
 
 }  // namespace sluice::sink

@@ -1,5 +1,6 @@
 #include "sink/writer_pool.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -34,6 +35,9 @@ WriterPool::WriterPool(WriterPoolOptions options, spool::Spool& spool, Counters&
     MutexLock lock(mu_);
     slots_.resize(static_cast<size_t>(options_.writers));
   }
+  for (int i = 0; i < options_.writers; ++i) {
+    heartbeats_.push_back(std::make_unique<Heartbeat>(clock_));
+  }
   for (size_t i = 0; i < static_cast<size_t>(options_.writers); ++i) {
     threads_.emplace_back([this, i](std::stop_token stop) { Run(stop, i); });
   }
@@ -59,9 +63,25 @@ void WriterPool::Stop() {
   }
 }
 
-void WriterPool::Sleep(std::stop_token stop, std::chrono::milliseconds delay) {
+size_t WriterPool::StuckWriters(std::chrono::nanoseconds limit) const {
+  return static_cast<size_t>(
+      std::count_if(heartbeats_.begin(), heartbeats_.end(),
+                    [limit](const auto& beat) { return beat->Stuck(limit); }));
+}
+
+size_t WriterPool::Connections() const {
   MutexLock lock(mu_);
-  clock_.WaitFor(cv_, lock, std::move(stop), delay, [] { return false; });
+  return static_cast<size_t>(std::count_if(
+      slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.connection != nullptr; }));
+}
+
+void WriterPool::Sleep(std::stop_token stop, size_t index, std::chrono::milliseconds delay) {
+  heartbeats_[index]->Waiting();
+  {
+    MutexLock lock(mu_);
+    clock_.WaitFor(cv_, lock, std::move(stop), delay, [] { return false; });
+  }
+  heartbeats_[index]->Beat();
 }
 
 void WriterPool::SetConnection(size_t index, PgConnection* connection) {
@@ -80,7 +100,7 @@ void WriterPool::Run(std::stop_token stop, size_t index) {
       counters_.writer_restarts.fetch_add(1, std::memory_order_relaxed);
       LogError("writer " + std::to_string(index) + " stopped by an exception (" + e.what() +
                "); starting it again");
-      Sleep(stop, options_.backoff_max);
+      Sleep(stop, index, options_.backoff_max);
     }
   }
 }
@@ -112,6 +132,7 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
     failing.clear();
   };
   while (!stop.stop_requested()) {
+    heartbeats_[index]->Beat();
     if (writer && upkeep && clock_.Now() >= next_upkeep) {
       Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
       if (status) status = PruneLedger(writer->connection(), options_.ledger_keep_days);
@@ -127,18 +148,19 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
       auto opened = OpenWriter(options_, upkeep);
       if (!opened) {
         failed(opened.error().message());
-        Sleep(stop, backoff.Next());
+        Sleep(stop, index, backoff.Next());
         continue;
       }
       writer = std::move(*opened);
+      writer->connection().set_heartbeat(heartbeats_[index].get());
       SetConnection(index, &writer->connection());
       next_upkeep = clock_.Now() + kPartitionUpkeepInterval;
       backoff.Reset();
     }
-    std::vector<format::Batch> batches =
-        spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction);
+    std::vector<format::Batch> batches = spool_.Take(
+        stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction, heartbeats_[index].get());
     if (batches.empty()) {  // stopping, or what it took did not read back
-      Sleep(stop, options_.backoff_min);
+      Sleep(stop, index, options_.backoff_min);
       continue;
     }
     Status status = Ok();
@@ -164,7 +186,7 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
     // after this one is closed.
     SetConnection(index, nullptr);
     writer.reset();
-    Sleep(stop, backoff.Next());
+    Sleep(stop, index, backoff.Next());
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/counters.h"
+#include "common/heartbeat.h"
 #include "common/mutex.h"
 #include "format/batch.h"
 #include "sink/pg_connection.h"
@@ -60,6 +61,13 @@ class WriterPool {
   // Waits until every submitted batch is committed, or until `deadline`. True if all were.
   bool Drain(Clock::TimePoint deadline);
 
+  // Writers that have been neither waiting for work nor making progress for longer than
+  // `limit` (README "Watching it": the watchdog and /healthz). Thread-safe.
+  size_t StuckWriters(std::chrono::nanoseconds limit) const;
+  // Writers with an open connection now. Thread-safe.
+  size_t Connections() const EXCLUDES(mu_);
+  size_t writers() const { return heartbeats_.size(); }
+
   // Stops the writers, aborting statements in progress (without waiting for the server, which
   // may not answer), and joins them. What they had not written stays in the spool. Idempotent.
   void Stop() EXCLUDES(mu_);
@@ -73,8 +81,9 @@ class WriterPool {
   void Run(std::stop_token stop, size_t index);
   // Connects, takes batches from the spool and writes them until `stop`.
   void Work(std::stop_token stop, size_t index);
-  // Sleeps up to `delay`, returning early when stop is requested.
-  void Sleep(std::stop_token stop, std::chrono::milliseconds delay) EXCLUDES(mu_);
+  // Writer `index` sleeps up to `delay` (waiting, for its heartbeat), returning early when stop
+  // is requested.
+  void Sleep(std::stop_token stop, size_t index, std::chrono::milliseconds delay) EXCLUDES(mu_);
   void SetConnection(size_t index, PgConnection* connection) EXCLUDES(mu_);
 
   const WriterPoolOptions options_;
@@ -84,7 +93,8 @@ class WriterPool {
   mutable Mutex mu_;
   std::condition_variable_any cv_;  // for backoff sleeps: woken by stop
   std::vector<Slot> slots_ GUARDED_BY(mu_);
-  std::vector<std::jthread> threads_;  // last member: joined first on destruction
+  std::vector<std::unique_ptr<Heartbeat>> heartbeats_;  // one a writer; fixed at construction
+  std::vector<std::jthread> threads_;                   // last member: joined first on destruction
 };
 
 }  // namespace sluice::sink

@@ -45,6 +45,7 @@ bool Spool::Add(format::Batch&& batch) {
   Entry entry;
   entry.id = batch.id;
   entry.events = batch.events();
+  entry.since_us = batch.oldest_event_us > 0 ? batch.oldest_event_us : env_.clock.WallMicros();
   {
     MutexLock lock(mu_);
     if (!summary) last_detail_bytes_ = size;
@@ -99,7 +100,8 @@ void Spool::Enqueue(Entry&& entry) {
   cv_.notify_all();
 }
 
-std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches, size_t max_bytes) {
+std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches, size_t max_bytes,
+                                       Heartbeat* heartbeat) {
   std::vector<format::Batch> batches;
   struct ToRead {
     DiskEntry disk;
@@ -111,7 +113,9 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
   std::vector<ToRead> to_read;
   {
     MutexLock lock(mu_);
+    if (heartbeat != nullptr) heartbeat->Waiting();
     cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !waiting_.empty(); });
+    if (heartbeat != nullptr) heartbeat->Beat();
     if (stop.stop_requested()) return batches;
     size_t bytes = 0;
     while (!waiting_.empty() && batches.size() + to_read.size() < max_batches) {
@@ -245,6 +249,15 @@ bool Spool::HasRoomForDetail() const {
 uint64_t Spool::pending_events() const {
   MutexLock lock(mu_);
   return pending_events_;
+}
+
+int64_t Spool::OldestEventMicros() const {
+  MutexLock lock(mu_);
+  int64_t oldest = waiting_.empty() ? 0 : waiting_.front().since_us;
+  for (const auto& [id, entry] : in_flight_) {
+    if (oldest == 0 || entry.since_us < oldest) oldest = entry.since_us;
+  }
+  return oldest;
 }
 
 size_t Spool::waiting_batches() const {

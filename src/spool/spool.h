@@ -15,6 +15,7 @@
 
 #include "common/counters.h"
 #include "common/env.h"
+#include "common/heartbeat.h"
 #include "common/mutex.h"
 #include "common/status.h"
 #include "format/batch.h"
@@ -73,8 +74,10 @@ class Spool {
   // none, when batches did not read back from disk: a damaged one is dropped, counted as
   // shed (spool_damaged) and its segment quarantined; one the disk failed to read (EIO) waits
   // behind the others to be read again (spool_read_errors), logged once until reads work.
-  std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes)
-      EXCLUDES(mu_);
+  // `heartbeat` (if any) is marked waiting while Take waits for batches, and beats once
+  // there are some: a disk read that hangs after that shows as a stuck writer.
+  std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes,
+                                  Heartbeat* heartbeat = nullptr) EXCLUDES(mu_);
   // The batches are in the database: forget them.
   void Commit(const std::vector<format::Batch>& batches) EXCLUDES(mu_);
   // The batches were not written: first in line again.
@@ -93,6 +96,9 @@ class Spool {
   size_t waiting_batches() const EXCLUDES(mu_);
   // Events of the batches waiting or being written.
   uint64_t pending_events() const EXCLUDES(mu_);
+  // When the oldest event of those batches was received (wall µs; for batches recovered at
+  // start, when they were found); 0 when there are none.
+  int64_t OldestEventMicros() const EXCLUDES(mu_);
 
   // The part of a cap batches with detail rows may use: all but a sixteenth.
   static constexpr uint64_t DetailCap(uint64_t cap) { return cap - cap / 16; }
@@ -113,6 +119,8 @@ class Spool {
     bool on_disk = false;
     DiskEntry disk;
     bool commit_in_doubt = false;  // see format::Batch; kept while the batch waits again
+    // When its oldest event was received (wall µs), or when it reached the spool if unknown.
+    int64_t since_us = 0;
   };
   struct Segment {
     std::string path;

@@ -36,6 +36,7 @@ Status Spool::Recover() {
       Entry entry;
       entry.id = spooled.batch.id;
       entry.events = spooled.batch.events();
+      entry.since_us = env_.clock.WallMicros();
       pending_events_ += entry.events;
       entry.on_disk = true;
       entry.disk = {found.id, spooled.offset, spooled.stored_bytes};

@@ -214,5 +214,43 @@ TEST(ConfigLoaderTest, FloodKeysAndThresholdsAreChecked) {
   EXPECT_EQ(good->flood.key, (std::vector<std::string>{"reason_class", "smtp_code"}));
 }
 
+TEST(ConfigLoaderTest, MetricsListenTakesAnAddressOrNothing) {
+  auto off = ParseConfig("[database]\nconninfo = \"\"\n", "f.toml");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->metrics.listen, "");
+  for (const char* good : {"127.0.0.1:9926", "[::1]:9926", "localhost:1", "0.0.0.0:65535"}) {
+    auto parsed = ParseConfig(
+        "[database]\nconninfo = \"\"\n[metrics]\nlisten = \"" + std::string(good) + "\"\n",
+        "f.toml");
+    ASSERT_TRUE(parsed) << good << ": " << parsed.error().message();
+    EXPECT_EQ(parsed->metrics.listen, good);
+  }
+  for (const char* bad :
+       {"9926", "127.0.0.1:0", "127.0.0.1:65536", "::1:9926", "host.example:80", "127.0.0.1:99x"}) {
+    auto parsed = ParseConfig(
+        "[database]\nconninfo = \"\"\n[metrics]\nlisten = \"" + std::string(bad) + "\"\n",
+        "f.toml");
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_NE(parsed.error().message().find("f.toml:4: key 'metrics.listen': expected"),
+              std::string::npos)
+        << parsed.error().message();
+  }
+}
+
+TEST(ConfigLoaderTest, ChangedKeysNamesWhatDiffersIncludingKeysSetOrUnset) {
+  const std::string before =
+      "[database]\nconninfo = \"\"\nwriters = 2\n[log]\nlevel = \"info\"\n"
+      "[flood]\nkey = [\"host\"]\n";
+  const std::string after =
+      "[database]\nconninfo = \"\"\nwriters = 3\n[log]\nlevel = \"info\"\n"
+      "[flood]\nkey = [\"host\", \"rbl\"]\n[metrics]\nlisten = \"127.0.0.1:9926\"\n";
+  EXPECT_EQ(ChangedKeys(before, after),
+            (std::vector<std::string>{"database.writers", "flood.key", "metrics.listen"}));
+  EXPECT_EQ(ChangedKeys(after, after), std::vector<std::string>{});
+  // Formatting is not a change.
+  EXPECT_EQ(ChangedKeys("[log]\nlevel=\"info\"\n", "[log]\n  level = 'info'   # same\n"),
+            std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace sluice::config

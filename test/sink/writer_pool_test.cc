@@ -214,6 +214,34 @@ TEST_F(WriterPoolTest, BackoffWaitsOnTheInjectedClock) {
   pool.Stop();  // returns at once, in the middle of a one-hour backoff
 }
 
+// A writer blocked in a call that does not return (a spool read from a disk that hangs) is
+// stuck once the limit has passed; one that waits for work, however long, never is.
+TEST_F(WriterPoolTest, AWriterBlockedOnAHungDiskIsStuckAndOneWaitingForWorkIsNot) {
+  testing::FakeClock clock;
+  PosixFileSystem posix;
+  testing::FaultInjectionFileSystem fs(posix);
+  Env env{fs, clock};
+  auto spool = MakeSpool(/*memory=*/16, 1 << 30, env);  // batches on disk only
+  WriterPool pool(Options(1), *spool, counters_, clock);
+  ASSERT_TRUE(WaitUntil([&] { return pool.Connections() == 1; }, std::chrono::seconds(30)));
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(pool.StuckWriters(std::chrono::seconds(30)), 0u);
+
+  fs.HangNext(testing::FileOp::kRead);
+  ASSERT_TRUE(pool.Submit(MakeBatch(1, 10, "hung")));
+  ASSERT_TRUE(WaitUntil([&] { return fs.hanging(); }, std::chrono::seconds(30)));
+  clock.Advance(std::chrono::seconds(29));
+  EXPECT_EQ(pool.StuckWriters(std::chrono::seconds(30)), 0u);
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(pool.StuckWriters(std::chrono::seconds(30)), 1u);
+
+  fs.Release();
+  ASSERT_TRUE(WaitUntil([&] { return counters_.stored.load() == 10; }, std::chrono::seconds(30)));
+  EXPECT_EQ(pool.StuckWriters(std::chrono::seconds(30)), 0u);
+  pool.Stop();
+  EXPECT_EQ(Count("hung"), "10");
+}
+
 // A batch spooled by sluice 0.3 (batch format 2: no reason_class column) still loads.
 TEST_F(WriterPoolTest, AFormatTwoBatchFromAnOlderSpoolLandsInItsTwentyColumns) {
   format::Batch batch = MakeBatch(301, 3, "format2");

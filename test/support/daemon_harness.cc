@@ -1,5 +1,6 @@
 #include "support/daemon_harness.h"
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -111,6 +112,19 @@ bool SendDatagram(const std::string& socket_path, std::string_view datagram) {
                        reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   ::close(fd);
   return n == static_cast<ssize_t>(datagram.size());
+}
+
+int FreeTcpPort() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return 0;
+  }
+  return ntohs(address.sin_port);
 }
 
 UniqueFd BindDatagramSocket(const std::string& socket_path) {

@@ -54,6 +54,9 @@ std::chrono::seconds TestOutage(std::chrono::seconds normal);
 // The value of `key=` in sluiced's last "stopped: ..." or "counters: ..." line, or -1.
 long long SummaryValue(const std::string& output, const std::string& key);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (for metrics.listen); 0 if none found.
+int FreeTcpPort();
+
 // Sends `datagram` to a Unix datagram socket; false on error.
 bool SendDatagram(const std::string& socket_path, std::string_view datagram);
 

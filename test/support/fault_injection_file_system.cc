@@ -84,10 +84,33 @@ uint64_t FaultInjectionFileSystem::calls(FileOp op) const {
   return calls_[static_cast<size_t>(op)];
 }
 
+void FaultInjectionFileSystem::HangNext(FileOp op) {
+  MutexLock lock(mu_);
+  hang_next_ = op;
+}
+
+void FaultInjectionFileSystem::Release() {
+  {
+    MutexLock lock(mu_);
+    hanging_ = false;
+  }
+  released_.notify_all();
+}
+
+bool FaultInjectionFileSystem::hanging() const {
+  MutexLock lock(mu_);
+  return hanging_;
+}
+
 int FaultInjectionFileSystem::Check(FileOp op, size_t* short_write) {
   MutexLock lock(mu_);
   auto index = static_cast<size_t>(op);
   ++calls_[index];
+  if (hang_next_ == op) {
+    hang_next_.reset();
+    hanging_ = true;
+    released_.wait(lock, [this]() REQUIRES(mu_) { return !hanging_; });
+  }
   if (op == FileOp::kAppend && short_write_ != SIZE_MAX) {
     *short_write = short_write_;
     short_write_ = SIZE_MAX;

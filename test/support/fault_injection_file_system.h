@@ -1,9 +1,11 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,13 @@ class FaultInjectionFileSystem final : public FileSystem {
   // The next append writes only its first `bytes` bytes to the file and then fails with
   // ENOSPC, as a write that fills the disk half-way does.
   void ShortWriteNext(size_t bytes) EXCLUDES(mu_);
+  // The next call of `op` blocks until Release(), as a call to a disk that hangs does (an
+  // NFS server gone, a dying disk in uninterruptible sleep); then it goes through.
+  void HangNext(FileOp op) EXCLUDES(mu_);
+  // Lets a hanging call go on.
+  void Release() EXCLUDES(mu_);
+  // Whether a call is hanging now.
+  bool hanging() const EXCLUDES(mu_);
   // How many times `op` was called, failed calls included.
   uint64_t calls(FileOp op) const EXCLUDES(mu_);
 
@@ -77,6 +86,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   std::array<uint64_t, kOps> calls_ GUARDED_BY(mu_){};
   bool no_space_ GUARDED_BY(mu_) = false;
   size_t short_write_ GUARDED_BY(mu_) = SIZE_MAX;
+  std::optional<FileOp> hang_next_ GUARDED_BY(mu_);
+  bool hanging_ GUARDED_BY(mu_) = false;
+  std::condition_variable_any released_;
 };
 
 }  // namespace sluice::testing

@@ -1,0 +1,117 @@
+// The watchdog as systemd sees it: WATCHDOG=1 pings arrive on a NOTIFY_SOCKET the test binds
+// while the pipeline and the writer are alive, stop while the writer is stuck on a disk that
+// hangs, and come back once it goes on. Time is a FakeClock moved by the test.
+#include "daemon/service_monitor.h"
+
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "common/posix_file_system.h"
+#include "support/daemon_harness.h"
+#include "support/fake_clock.h"
+#include "support/fault_injection_file_system.h"
+#include "support/pg_sandbox.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace sluice::daemon {
+namespace {
+
+using sluice::testing::WaitUntil;
+
+// Datagrams received on `fd` within `wait` that contain `text`.
+int Count(int fd, const std::string& text, std::chrono::milliseconds wait) {
+  timeval timeout{0, wait.count() * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  int found = 0;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+    if (std::string(buffer, static_cast<size_t>(n)).find(text) != std::string::npos) ++found;
+  }
+  return found;
+}
+
+TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
+  auto& pg = sluice::testing::SharedPgSandbox();
+  ASSERT_TRUE(pg.started()) << pg.start_output();
+  pg.Migrate();
+  sluice::testing::TempDir dir;
+  UniqueFd notify = sluice::testing::BindDatagramSocket(dir.File("notify"));
+  ASSERT_TRUE(notify.valid());
+  ::setenv("NOTIFY_SOCKET", dir.File("notify").c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "2000000", 1);  // a ping every second
+  const ServiceNotifier notifier;
+  ASSERT_TRUE(notifier.watchdog_interval());
+
+  sluice::testing::FakeClock clock;
+  PosixFileSystem posix;
+  sluice::testing::FaultInjectionFileSystem fs(posix);
+  Env env{fs, clock};
+  Counters counters;
+  spool::SpoolOptions spool_options;
+  spool_options.dir = dir.File("spool");
+  spool_options.memory_bytes = 16;  // batches on disk only: writers read them back
+  auto spool = spool::Spool::Open(spool_options, env, counters);
+  ASSERT_TRUE(spool);
+  sink::WriterPoolOptions pool_options;
+  pool_options.conninfo = pg.conninfo();
+  pool_options.writers = 1;
+  sink::WriterPool pool(pool_options, **spool, counters, clock);
+  ingest::DatagramQueue queue(1 << 20, 256 << 10, 1);
+  pipeline::Pipeline pipeline(queue, counters, clock, {}, [&pool](format::Batch&& batch) {
+    return pool.Submit(std::move(batch));
+  });
+  const DaemonView view{counters, queue, **spool, pool, pipeline, clock};
+  HealthMonitor health(view);
+  ServiceMonitor monitor(view, health, notifier);
+  // Moves the clock `seconds` seconds, one at a time, reading the notify socket as systemd
+  // would (a full socket would block the sender); the WATCHDOG=1 pings that came.
+  auto tick = [&](int seconds) {
+    int pings = 0;
+    for (int i = 0; i < seconds; ++i) {
+      clock.Advance(std::chrono::seconds(1));
+      pings += Count(notify.get(), "WATCHDOG=1", std::chrono::milliseconds(30));
+    }
+    return pings;
+  };
+
+  EXPECT_GE(tick(3), 1);
+
+  fs.HangNext(sluice::testing::FileOp::kRead);
+  std::optional<format::Batch> batch;  // one detail row, through the pipeline's own batcher
+  pipeline::Batcher batcher(1, std::chrono::hours(1), 1,
+                            [&](format::Batch&& made) { batch = std::move(made); });
+  format::EventRow row;
+  row.received_at_us = clock.WallMicros();
+  row.raw = "stuck";
+  batcher.Add(row, pipeline::Batcher::Clock::now());
+  ASSERT_TRUE(batch && pool.Submit(std::move(*batch)));
+  ASSERT_TRUE(WaitUntil([&] { return fs.hanging(); }, std::chrono::seconds(30)));
+  // The monitor looks once a second of the clock: stuck once 30 s have passed, not before.
+  int seconds = 0;
+  while (health.Last().alive && seconds < 60) {
+    (void)tick(1);
+    ++seconds;
+  }
+  EXPECT_GT(seconds, kStuckAfter.count());
+  EXPECT_FALSE(health.Last().alive);
+  EXPECT_EQ(health.Last().Summary(), "1 of 1 writers stuck for over 30 s");
+  (void)tick(2);  // a ping already on its way
+  EXPECT_EQ(tick(5), 0);
+
+  fs.Release();
+  ASSERT_TRUE(
+      WaitUntil([&] { return counters.batches_committed.load() == 1; }, std::chrono::seconds(30)));
+  EXPECT_GE(tick(3), 1);
+  EXPECT_TRUE(health.Last().alive);
+  pool.Stop();
+  pipeline.Stop();
+}
+
+}  // namespace
+}  // namespace sluice::daemon

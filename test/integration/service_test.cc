@@ -1,0 +1,243 @@
+// sluiced as a service manager and a monitoring system see it: sd_notify messages on a
+// NOTIFY_SOCKET the test binds (as systemd would), a real scrape of /metrics checked by
+// promtool, /healthz, SIGHUP, and journal-style log lines when JOURNAL_STREAM names stderr.
+#include <httplib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/daemon_harness.h"
+#include "support/pg_sandbox.h"
+#include "support/process.h"
+
+namespace sluice {
+namespace {
+
+using testing::DaemonHarness;
+using testing::RunProcess;
+using testing::SummaryValue;
+using testing::WaitUntil;
+
+constexpr char kReject[] =
+    "<22>Dec  2 10:00:00 mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from "
+    "unknown[192.0.2.7]: 554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked "
+    "using zen.spamhaus.org; from=<a@example.net> to=<b@example.org> proto=ESMTP "
+    "helo=<x.example.net>";
+
+testing::PgSandbox& pg() { return testing::SharedPgSandbox(); }
+
+// The messages sluiced sends to the notify socket, one string per datagram.
+std::vector<std::string> ReadNotifications(int fd, const std::string& until) {
+  std::vector<std::string> messages;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;  // the socket's 10 s timeout
+    messages.emplace_back(buffer, static_cast<size_t>(n));
+    if (messages.back().find(until) != std::string::npos) break;
+  }
+  return messages;
+}
+
+bool AnyContains(const std::vector<std::string>& messages, const std::string& text) {
+  for (const std::string& message : messages) {
+    if (message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// GET `path` from 127.0.0.1:`port`: {status, body}; status -1 when nothing answers.
+std::pair<int, std::string> Get(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  auto result = client.Get(path);
+  if (!result) return {-1, ""};
+  return {result->status, result->body};
+}
+
+// The value of the sample line `sample` ("name" or "name{labels}") on a metrics page, or -1.
+double Sample(const std::string& page, const std::string& sample) {
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+  }
+  return -1;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pg().started()) << pg().start_output();
+    pg().Migrate();
+  }
+  void TearDown() override {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    ::unsetenv("JOURNAL_STREAM");
+  }
+};
+
+TEST_F(ServiceTest, NotifiesReadyOnceServingThenStatusWatchdogAndStopping) {
+  DaemonHarness daemon(pg());
+  const std::string notify_path = daemon.dir().File("notify");
+  UniqueFd notify = testing::BindDatagramSocket(notify_path);
+  ASSERT_TRUE(notify.valid());
+  ::setenv("NOTIFY_SOCKET", notify_path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);  // a ping every 200 ms
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+
+  auto ready = ReadNotifications(notify.get(), "READY=1");
+  ASSERT_TRUE(AnyContains(ready, "READY=1")) << daemon.Output();
+  // READY comes after recovery and once the socket is served: a sender succeeds at once.
+  EXPECT_TRUE(std::filesystem::exists(daemon.socket_path()));
+  EXPECT_TRUE(testing::SendDatagram(daemon.socket_path(), kReject));
+  EXPECT_TRUE(AnyContains(ready, "STATUS=receiving ")) << ready.back();
+
+  auto later = ReadNotifications(notify.get(), "connections");  // the 5-second STATUS=
+  EXPECT_TRUE(AnyContains(later, "WATCHDOG=1"));
+  ASSERT_TRUE(AnyContains(later, "STATUS=receiving ")) << daemon.Output();
+  EXPECT_TRUE(AnyContains(later, "2/2 connections"));
+
+  auto stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  auto last = ReadNotifications(notify.get(), "STOPPING=1");
+  EXPECT_TRUE(AnyContains(last, "STOPPING=1"));
+  EXPECT_EQ(SummaryValue(stopped.output, "stored"), 1);
+}
+
+TEST_F(ServiceTest, ScrapePassesPromtoolAndCountsWhatLanded) {
+  pg().Query("TRUNCATE sluice.events, sluice.batches");
+  int port = testing::FreeTcpPort();
+  ASSERT_NE(port, 0);
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(testing::SendDatagram(daemon.socket_path(), kReject));
+  ASSERT_TRUE(WaitUntil([&] { return pg().Query("SELECT count(*) FROM sluice.events") == "100"; },
+                        std::chrono::seconds(30)));
+  std::string page;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        page = Get(port, "/metrics").second;
+        return Sample(page, "sluice_events_stored_total") == 100;
+      },
+      std::chrono::seconds(10)))
+      << page;
+  EXPECT_EQ(Sample(page, "sluice_datagrams_received_total"), 100);
+  EXPECT_EQ(Sample(page, "sluice_events_shed_total{cause=\"queue_full\"}"), 0);
+  EXPECT_EQ(Sample(page, "sluice_database_connections"), 2);
+  EXPECT_EQ(Sample(page, "sluice_writers_alive"), 2);
+  EXPECT_GE(Sample(page, "sluice_batch_commit_seconds_count"), 1);
+  EXPECT_EQ(Sample(page, "sluice_batch_commit_seconds_bucket{le=\"+Inf\"}"),
+            Sample(page, "sluice_batch_commit_seconds_count"));
+  EXPECT_GE(Sample(page, "sluice_event_age_at_commit_seconds_count"), 1);
+
+  const std::string scrape = daemon.dir().File("scrape.txt");
+  std::ofstream(scrape) << page;
+  auto promtool = RunProcess({"promtool", "check", "metrics"}, std::chrono::seconds(60), scrape);
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.output;
+  EXPECT_EQ(promtool.output, "") << "promtool's lint findings";
+
+  auto health = Get(port, "/healthz");
+  EXPECT_EQ(health.first, 200) << health.second;
+  EXPECT_EQ(health.second, "ok\n");
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
+}
+
+TEST_F(ServiceTest, HealthzSays503WhileShedding) {
+  int port = testing::FreeTcpPort();
+  ASSERT_NE(port, 0);
+  // No database and a spool with room for almost nothing: batches are shed, counted.
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""},
+                              {"database.conninfo", "\"host=/nonexistent connect_timeout=1\""},
+                              {"spool.memory_mb", "1"},
+                              {"spool.disk_mb", "1"},
+                              {"spool.segment_mb", "1"}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  EXPECT_EQ(Get(port, "/healthz").first, 200);
+  std::pair<int, std::string> health;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int i = 0; i < 2000; ++i) testing::SendDatagram(daemon.socket_path(), kReject);
+        health = Get(port, "/healthz");
+        return health.first == 503;
+      },
+      std::chrono::seconds(60)))
+      << daemon.Output();
+  EXPECT_NE(health.second.find("shedding events"), std::string::npos) << health.second;
+  EXPECT_EQ(Sample(Get(port, "/metrics").second, "sluice_healthy"), 0);
+  auto stopped = daemon.Stop();
+  EXPECT_NE(stopped.output.find("unhealthy: shedding events"), std::string::npos);
+  EXPECT_GT(SummaryValue(stopped.output, "spool_full"), 0);
+}
+
+TEST_F(ServiceTest, SighupAppliesWhatItCanAndNamesWhatNeedsARestart) {
+  int first = testing::FreeTcpPort();
+  int second = first + 1;
+  ASSERT_NE(first, 0);
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(first) + "\""}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  ASSERT_EQ(Get(first, "/healthz").first, 200);
+
+  std::ifstream in(daemon.config_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text = std::regex_replace(text, std::regex(":" + std::to_string(first)),
+                            ":" + std::to_string(second));
+  text += "[log]\nlevel = \"debug\"\n";
+  text = std::regex_replace(text, std::regex("batch_ms = 50"), "batch_ms = 60");
+  std::ofstream(daemon.config_path()) << text;
+  ::kill(daemon.pid(), SIGHUP);
+  ASSERT_TRUE(
+      WaitUntil([&] { return daemon.Output().find("SIGHUP: reloaded") != std::string::npos; },
+                std::chrono::seconds(10)));
+  std::string output = daemon.Output();
+  EXPECT_NE(output.find("applied log.level, metrics.listen"), std::string::npos) << output;
+  EXPECT_NE(output.find("needing a restart (running with the old values): database.batch_ms"),
+            std::string::npos)
+      << output;
+  EXPECT_TRUE(
+      WaitUntil([&] { return Get(second, "/healthz").first == 200; }, std::chrono::seconds(5)));
+  EXPECT_EQ(Get(first, "/healthz").first, -1);
+
+  // A file that no longer loads changes nothing.
+  std::ofstream(daemon.config_path()) << "[database]\nwriters = \"many\"\n";
+  ::kill(daemon.pid(), SIGHUP);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return daemon.Output().find("the running config stays") != std::string::npos; },
+      std::chrono::seconds(10)));
+  EXPECT_EQ(Get(second, "/healthz").first, 200);
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
+}
+
+TEST_F(ServiceTest, JournalStreamGetsPriorityPrefixesAndNoTimestamps) {
+  DaemonHarness daemon(pg(), {{"database.conninfo", "\"host=/nonexistent connect_timeout=1\""}});
+  // The harness's log file is sluiced's stderr: make JOURNAL_STREAM name it, as systemd does
+  // for a service whose output goes to the journal.
+  const std::string log = daemon.dir().File("out.log");
+  std::ofstream(log).close();
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  auto stopped = daemon.Stop();
+  EXPECT_NE(stopped.output.find("<6>listening on "), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find("<4>cannot connect to PostgreSQL"), std::string::npos)
+      << stopped.output;
+  std::istringstream lines(stopped.output);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(std::regex_match(line, std::regex("<[3467]>.*"))) << line;
+  }
+}
+
+}  // namespace
+}  // namespace sluice

@@ -5,10 +5,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/check_command.h"
 #include "cli/import_command.h"
 #include "cli/migrate_command.h"
 #include "cli/replay_command.h"
 #include "cli/spool_command.h"
+#include "cli/stats_command.h"
+#include "common/version.h"
 #include "config/config_loader.h"
 
 namespace {
@@ -20,6 +23,7 @@ constexpr int kExitBadConfig = 2;
 int main(int argc, char** argv) {
   CLI::App app{"sluice: operate sluiced's database and spool"};
   app.require_subcommand(1);
+  app.set_version_flag("-V,--version", "sluice " + std::string(sluice::Version()));
   std::string config_path;
   CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the database schema");
   migrate->add_option("-c,--config", config_path, "TOML config file")->required();
@@ -44,7 +48,17 @@ int main(int argc, char** argv) {
       "import", "load log files (plain, gzip, zstd; - for stdin) through the parser, once each");
   std::vector<std::string> logs;
   import->add_option("logs", logs, "log files, e.g. /var/log/mail.log*; - reads stdin")->required();
-  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import}) {
+  CLI::App* stats = app.add_subcommand(
+      "stats", "the running sluiced's counters, rates, spool, flood and connections");
+  sluice::cli::StatsOptions stats_options;
+  double interval_s = 2;
+  stats->add_flag("-w,--watch", stats_options.watch, "refresh every --interval until Ctrl-C");
+  stats->add_option("-i,--interval", interval_s, "seconds between scrapes (rates are over it)")
+      ->check(CLI::Range(0.1, 3600.0));
+  stats->add_option("-n,--count", stats_options.count, "with --watch: stop after N pages");
+  CLI::App* check = app.add_subcommand(
+      "check", "check the config, directories, database, schema and privileges; exit 1 if wrong");
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, check}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -53,6 +67,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitBadConfig;
   }
+  if (check->parsed()) return sluice::cli::RunCheck(config_path);  // reports a bad config itself
   auto settings = sluice::config::LoadConfig(config_path);
   if (!settings) {
     std::cerr << "sluice: " << settings.error().message() << "\n";
@@ -63,6 +78,10 @@ int main(int argc, char** argv) {
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);
   if (import->parsed()) return sluice::cli::RunImport(*settings, logs);
+  if (stats->parsed()) {
+    stats_options.interval = std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
+    return sluice::cli::RunStats(*settings, stats_options);
+  }
   if (spool_cat->parsed()) return sluice::cli::RunSpoolCat(*settings, segments, json);
   return 1;
 }

@@ -147,7 +147,46 @@ CREATE VIEW sluice.accounting AS
          (SELECT coalesce(sum(events), 0) FROM sluice.aggregates)::bigint AS aggregated_events,
          (SELECT coalesce(sum(events), 0) FROM sluice.shed)::bigint AS shed_events;
 )sql",
+    // 4: least privilege (conf/sql/roles.sql): partition upkeep and ledger trimming run as
+    // the schema's owner, so the writer role needs neither CREATE nor DELETE.
+    R"sql(
+ALTER FUNCTION sluice.ensure_partitions(integer)
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION sluice.prune_ledger(keep_days integer) RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+  WITH gone AS (
+    DELETE FROM sluice.batches WHERE committed_at < now() - make_interval(days => keep_days)
+    RETURNING 1)
+  SELECT count(*) FROM gone
+$fn$;
+REVOKE EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledger(integer)
+  FROM PUBLIC;
+)sql",
 };
+
+// What the roles of conf/sql/roles.sql may do, granted by every migration to those of them
+// that exist (so that tables a later migration adds are covered too).
+constexpr std::string_view kGrants = R"sql(
+DO $grants$
+BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_writer') THEN
+    GRANT USAGE ON SCHEMA sluice TO sluice_writer;
+    GRANT INSERT ON sluice.events, sluice.aggregates, sluice.shed, sluice.dead_letters
+      TO sluice_writer;
+    GRANT SELECT, INSERT, UPDATE ON sluice.batches TO sluice_writer;
+    GRANT SELECT ON sluice.schema_version TO sluice_writer;
+    GRANT EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledger(integer)
+      TO sluice_writer;
+  END IF;
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_reader') THEN
+    GRANT USAGE ON SCHEMA sluice TO sluice_reader;
+    GRANT SELECT ON ALL TABLES IN SCHEMA sluice TO sluice_reader;
+  END IF;
+END
+$grants$;
+)sql";
+
+Status GrantToRoles(PgConnection& conn) { return conn.Exec(kGrants); }
 
 }  // namespace
 
@@ -188,6 +227,8 @@ Result<MigrationOutcome> Migrate(PgConnection& conn) {
                               std::to_string(version) + ")");
     if (!record) return rollback_with(record.error());
   }
+  Status granted = GrantToRoles(conn);
+  if (!granted) return rollback_with(granted.error());
   SLUICE_RETURN_IF_ERROR(conn.Exec("COMMIT"));
   return MigrationOutcome{*from, kSchemaVersion};
 }
@@ -246,8 +287,7 @@ Status CheckSchemaColumns(PgConnection& conn) {
 }
 
 Status PruneLedger(PgConnection& conn, int keep_days) {
-  return conn.Exec("DELETE FROM sluice.batches WHERE committed_at < now() - interval '" +
-                   std::to_string(keep_days) + " days'");
+  return conn.Exec("SELECT sluice.prune_ledger(" + std::to_string(keep_days) + ")");
 }
 
 Status EnsurePartitions(PgConnection& conn, int days_ahead) {

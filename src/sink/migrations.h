@@ -6,7 +6,7 @@
 namespace sluice::sink {
 
 // The schema version this build writes to and migrates up to.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // What Migrate() did.
 struct MigrationOutcome {
@@ -16,7 +16,8 @@ struct MigrationOutcome {
 
 // Creates or upgrades schema `sluice` to kSchemaVersion in one transaction, serialised
 // against concurrent runs by an advisory lock. Idempotent. A database already at a newer
-// version is refused with kInvalidArgument.
+// version is refused with kInvalidArgument. Then grants the roles of conf/sql/roles.sql that
+// exist (sluice_writer, sluice_reader) what they need on the schema as it now is.
 Result<MigrationOutcome> Migrate(PgConnection& conn);
 
 // The schema version found in the database: 0 when there is none.
@@ -33,10 +34,12 @@ Status CheckSchemaVersion(PgConnection& conn);
 Status CheckSchemaColumns(PgConnection& conn);
 
 // Creates the daily partitions of sluice.events from yesterday to `days_ahead` days ahead
-// (UTC days). Safe to run concurrently and repeatedly.
+// (UTC days), through sluice.ensure_partitions (SECURITY DEFINER: the writer role needs only
+// EXECUTE on it). Safe to run concurrently and repeatedly.
 Status EnsurePartitions(PgConnection& conn, int days_ahead);
 
-// Deletes ledger rows (sluice.batches) committed more than `keep_days` days ago.
+// Deletes ledger rows (sluice.batches) committed more than `keep_days` days ago, through
+// sluice.prune_ledger (SECURITY DEFINER, like ensure_partitions).
 Status PruneLedger(PgConnection& conn, int keep_days);
 
 }  // namespace sluice::sink

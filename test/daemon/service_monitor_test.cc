@@ -59,7 +59,7 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   auto spool = spool::Spool::Open(spool_options, env, counters);
   ASSERT_TRUE(spool);
   sink::WriterPoolOptions pool_options;
-  pool_options.conninfo = pg.conninfo();
+  pool_options.conninfo = pg.writer_conninfo();
   pool_options.writers = 1;
   sink::WriterPool pool(pool_options, **spool, counters, clock);
   ingest::DatagramQueue queue(1 << 20, 256 << 10, 1);

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "support/daemon_harness.h"
+#include "support/paths.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
 
@@ -237,6 +238,95 @@ TEST_F(ServiceTest, JournalStreamGetsPriorityPrefixesAndNoTimestamps) {
   for (std::string line; std::getline(lines, line);) {
     EXPECT_TRUE(std::regex_match(line, std::regex("<[3467]>.*"))) << line;
   }
+}
+
+TEST_F(ServiceTest, StatsShowsTheRunningDaemonsCountersAndState) {
+  int port = testing::FreeTcpPort();
+  ASSERT_NE(port, 0);
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""}});
+  auto off = RunProcess({SLUICE_CLI, "stats", "--config", DaemonHarness(pg()).config_path()});
+  EXPECT_EQ(off.exit_code, 1);
+  EXPECT_NE(off.output.find("metrics.listen is off"), std::string::npos) << off.output;
+  auto down = RunProcess({SLUICE_CLI, "stats", "--config", daemon.config_path()});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.output.find("is sluiced running?"), std::string::npos) << down.output;
+
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(testing::SendDatagram(daemon.socket_path(), kReject));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Sample(Get(port, "/metrics").second, "sluice_events_stored_total") == 50; },
+      std::chrono::seconds(30)));
+  auto stats =
+      RunProcess({SLUICE_CLI, "stats", "--config", daemon.config_path(), "--interval", "0.2"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.output;
+  EXPECT_NE(stats.output.find("health: ok"), std::string::npos) << stats.output;
+  EXPECT_TRUE(std::regex_search(stats.output, std::regex("datagrams received +50 +0\n")))
+      << stats.output;
+  EXPECT_TRUE(std::regex_search(stats.output, std::regex("events stored as detail rows +50 ")))
+      << stats.output;
+  EXPECT_NE(stats.output.find("2 of 2 writers connected, 2 alive"), std::string::npos);
+  auto watch = RunProcess({SLUICE_CLI, "stats", "--config", daemon.config_path(), "--watch",
+                           "--interval", "0.2", "--count", "3"});
+  EXPECT_EQ(watch.exit_code, 0) << watch.output;
+  size_t pages = 0;
+  for (size_t at = watch.output.find("sluiced at"); at != std::string::npos;
+       at = watch.output.find("sluiced at", at + 1)) {
+    ++pages;
+  }
+  EXPECT_EQ(pages, 3u) << watch.output;
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
+}
+
+TEST_F(ServiceTest, CheckPassesForTheWriterRoleAndSaysWhatIsWrongOtherwise) {
+  DaemonHarness daemon(pg());
+  auto good = RunProcess({SLUICE_CLI, "check", "--config", daemon.config_path()});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_NE(good.output.find("ok    database: the role has every privilege sluiced needs"),
+            std::string::npos)
+      << good.output;
+  EXPECT_EQ(good.output.find("FAIL"), std::string::npos) << good.output;
+
+  // A role nobody granted anything, a socket directory that does not exist, a bad group.
+  pg().Query(
+      "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nobody_in_particular') "
+      "THEN CREATE ROLE nobody_in_particular LOGIN; END IF; END $$");
+  std::string conninfo = pg().writer_conninfo();
+  conninfo.replace(conninfo.find("user=sluiced"), 12, "user=nobody_in_particular");
+  DaemonHarness wrong(pg(), {{"database.conninfo", "\"" + conninfo + "\""},
+                             {"ingest.socket", "\"/nonexistent/dir/in.sock\""},
+                             {"ingest.socket_group", "\"no-such-group-here\""}});
+  auto bad = RunProcess({SLUICE_CLI, "check", "--config", wrong.config_path()});
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("FAIL  ingest.socket: directory /nonexistent/dir does not exist"),
+            std::string::npos)
+      << bad.output;
+  EXPECT_NE(bad.output.find("FAIL  ingest.socket_group: no group named no-such-group-here"),
+            std::string::npos);
+  EXPECT_NE(bad.output.find("FAIL  database: the role lacks USAGE on schema sluice, INSERT on "
+                            "sluice.events"),
+            std::string::npos)
+      << bad.output;
+
+  // As the superuser: works, with a warning.
+  DaemonHarness super(pg(), {{"database.conninfo", "\"" + pg().conninfo() + "\""}});
+  auto warned = RunProcess({SLUICE_CLI, "check", "--config", super.config_path()});
+  EXPECT_EQ(warned.exit_code, 0) << warned.output;
+  EXPECT_NE(warned.output.find("warn  database: the role is a superuser"), std::string::npos);
+
+  auto broken = RunProcess({SLUICE_CLI, "check", "--config", daemon.dir().File("missing.toml")});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find("FAIL  config: "), std::string::npos) << broken.output;
+}
+
+TEST_F(ServiceTest, BothProgramsSayTheirVersion) {
+  auto daemon = RunProcess({SLUICE_SLUICED, "--version"});
+  EXPECT_EQ(daemon.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(daemon.output, std::regex("sluiced [0-9]+\\.[0-9]+\\.[0-9]+\n")))
+      << daemon.output;
+  auto cli = RunProcess({SLUICE_CLI, "--version"});
+  EXPECT_EQ(cli.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(cli.output, std::regex("sluice [0-9]+\\.[0-9]+\\.[0-9]+\n")))
+      << cli.output;
 }
 
 }  // namespace

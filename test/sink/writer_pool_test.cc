@@ -57,7 +57,7 @@ class WriterPoolTest : public ::testing::Test {
   }
   WriterPoolOptions Options(int writers) {
     WriterPoolOptions options;
-    options.conninfo = pg().conninfo();
+    options.conninfo = pg().writer_conninfo();
     options.application_name = "sluiced-pool-test";
     options.instance_id =
         "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -337,7 +337,7 @@ TEST_F(WriterPoolTest, ABatchAlreadyInTheLedgerIsSkippedNotWrittenTwice) {
 // are counted as stored, so received = stored + ... still holds. Found in the ledger without
 // that doubt, it was committed by an earlier run and is only skipped.
 TEST_F(WriterPoolTest, ABatchWhoseCommitWasInDoubtIsCountedOnceFoundInTheLedger) {
-  auto conn = PgConnection::Connect(pg().conninfo(), "sluiced-pool-test");
+  auto conn = PgConnection::Connect(pg().writer_conninfo(), "sluiced-pool-test");
   ASSERT_TRUE(conn);
   BatchWriter writer(std::move(*conn), "test:in-doubt");
   std::vector<format::Batch> first = {MakeBatch(501, 7, "doubt"), MakeBatch(502, 3, "doubt")};

@@ -20,7 +20,7 @@ DaemonHarness::DaemonHarness(const PgSandbox& pg, std::map<std::string, std::str
     : socket_path_(dir_.File("in.sock")), config_path_(dir_.File("sluice.toml")) {
   std::map<std::string, std::map<std::string, std::string>> tables;
   tables["ingest"]["socket"] = "\"" + socket_path_ + "\"";
-  tables["database"]["conninfo"] = "\"" + pg.conninfo() + "\"";
+  tables["database"]["conninfo"] = "\"" + pg.writer_conninfo() + "\"";  // least privilege
   tables["database"]["batch_ms"] = "50";
   tables["spool"]["dir"] = "\"" + dir_.File("spool") + "\"";
   tables["database"]["backoff_max_ms"] = "500";

@@ -35,6 +35,14 @@ std::string PgSandbox::conninfo() const {
   return "host=" + dir_.File("pg") + "/run port=5432 user=sluice dbname=sluice";
 }
 
+std::string PgSandbox::writer_conninfo() const {
+  return "host=" + dir_.File("pg") + "/run port=5432 user=sluiced dbname=sluice";
+}
+
+std::string PgSandbox::owner_conninfo() const {
+  return "host=" + dir_.File("pg") + "/run port=5432 user=sluice_owner dbname=sluice";
+}
+
 std::unique_ptr<sink::PgConnection> PgSandbox::Connect() const {
   auto conn = sink::PgConnection::Connect(conninfo(), "sluice-test");
   if (!conn) {
@@ -56,8 +64,9 @@ std::string PgSandbox::Query(const std::string& sql) const {
 }
 
 void PgSandbox::Migrate() const {
-  auto conn = Connect();
-  if (!conn) return;
+  auto connected = sink::PgConnection::Connect(owner_conninfo(), "sluice-test-migrate");
+  ASSERT_TRUE(connected) << connected.error().message();
+  sink::PgConnection* conn = connected->get();
   auto outcome = sink::Migrate(*conn);
   ASSERT_TRUE(outcome) << outcome.error().message();
   Status partitions = sink::EnsurePartitions(*conn, 3);

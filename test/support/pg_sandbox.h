@@ -20,8 +20,13 @@ class PgSandbox {
 
   bool started() const { return started_; }
   const std::string& start_output() const { return start_output_; }
-  // A libpq conninfo string for the sandbox's database.
+  // A libpq conninfo string for the sandbox's database, as superuser (for the tests' own
+  // set-up and checks).
   std::string conninfo() const;
+  // The same database as the least-privilege roles of conf/sql/roles.sql: `sluiced` (a
+  // sluice_writer, what sluiced runs as) and sluice_owner (what `sluice migrate` runs as).
+  std::string writer_conninfo() const;
+  std::string owner_conninfo() const;
   // Stops the server (fast shutdown) / starts it again on the same data.
   bool Stop();
   bool Start();
@@ -30,7 +35,8 @@ class PgSandbox {
   std::unique_ptr<sink::PgConnection> Connect() const;
   // The first column of the first row of `sql`, "" when there is none; fails the test on error.
   std::string Query(const std::string& sql) const;
-  // Runs `sluice migrate` on the sandbox (in-process) and fails the test on error.
+  // Runs `sluice migrate` on the sandbox (in-process, as sluice_owner) and fails the test on
+  // error.
   void Migrate() const;
 
  private:

@@ -22,7 +22,9 @@ std::string HealthReport::Summary() const {
 }
 
 HealthMonitor::HealthMonitor(const DaemonView& view)
-    : view_(view), shed_seen_(view.counters.shed.load(std::memory_order_relaxed)) {}
+    : view_(view), shed_seen_(view.counters.shed.load(std::memory_order_relaxed)) {
+  for (const char* kind : {"pipeline", "writers", "database", "shedding"}) episodes_[kind] = 0;
+}
 
 HealthReport HealthMonitor::Check() {
   const auto now = view_.clock.Now();
@@ -65,6 +67,7 @@ HealthReport HealthMonitor::Check() {
   }
 
   LogChanges(report);
+  report.episodes = episodes_;
   MutexLock lock(mu_);
   last_ = report;
   return report;
@@ -79,7 +82,10 @@ void HealthMonitor::LogChanges(const HealthReport& report) {
   std::set<std::string> kinds;
   for (const HealthReport::Problem& problem : report.problems) {
     kinds.insert(problem.kind);
-    if (kinds_.count(problem.kind) == 0) LogWarn("unhealthy: " + problem.text);
+    if (kinds_.count(problem.kind) == 0) {
+      LogWarn("unhealthy: " + problem.text);
+      ++episodes_[problem.kind];
+    }
   }
   for (const std::string& kind : kinds_) {
     if (kinds.count(kind) == 0) LogInfo("healthy again: " + kind + " problem over");

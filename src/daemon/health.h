@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +30,8 @@ struct HealthReport {
   std::vector<Problem> problems;  // empty when healthy
   size_t stuck_writers = 0;
   bool pipeline_stuck = false;
+  // How many times each kind of problem has begun since start (its episodes).
+  std::map<std::string, uint64_t> episodes;
 
   bool healthy() const { return problems.empty(); }
   // "ok", or the problems joined with "; ".
@@ -55,6 +58,7 @@ class HealthMonitor {
   std::optional<Clock::TimePoint> last_shed_;
   uint64_t shed_seen_ = 0;
   std::set<std::string> kinds_;  // the kinds of problem reported at the last Check()
+  std::map<std::string, uint64_t> episodes_;
   mutable Mutex mu_;
   HealthReport last_ GUARDED_BY(mu_);
 };

@@ -109,6 +109,7 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
       WaitUntil([&] { return counters.batches_committed.load() == 1; }, std::chrono::seconds(30)));
   EXPECT_GE(tick(3), 1);
   EXPECT_TRUE(health.Last().alive);
+  EXPECT_EQ(health.Last().episodes.at("writers"), 1u);
   pool.Stop();
   pipeline.Stop();
 }

@@ -175,7 +175,10 @@ TEST_F(ServiceTest, HealthzSays503WhileShedding) {
       std::chrono::seconds(60)))
       << daemon.Output();
   EXPECT_NE(health.second.find("shedding events"), std::string::npos) << health.second;
-  EXPECT_EQ(Sample(Get(port, "/metrics").second, "sluice_healthy"), 0);
+  std::string page = Get(port, "/metrics").second;
+  EXPECT_EQ(Sample(page, "sluice_healthy"), 0);
+  EXPECT_EQ(Sample(page, "sluice_health_problems_total{kind=\"shedding\"}"), 1);
+  EXPECT_EQ(Sample(page, "sluice_health_problems_total{kind=\"writers\"}"), 0);
   auto stopped = daemon.Stop();
   EXPECT_NE(stopped.output.find("unhealthy: shedding events"), std::string::npos);
   EXPECT_GT(SummaryValue(stopped.output, "spool_full"), 0);

@@ -65,6 +65,20 @@ TEST(FloodDetectorTest, EntersOnBacklogAndStaysWhileItDrains) {
   EXPECT_FALSE(Feed(detector, now, received, 10, milliseconds(3000), 1'000));
 }
 
+// SIGHUP's new thresholds apply from the next sample on; the mode stays what it was.
+TEST(FloodDetectorTest, NewThresholdsApplyAtOnceButNotANewMode) {
+  FloodDetector detector(Thresholds());
+  Clock::time_point now{};
+  uint64_t received = 0;
+  EXPECT_FALSE(Feed(detector, now, received, 500, milliseconds(2000)));
+  FloodDetector::Options lower = Thresholds();
+  lower.enter_rate = 400;
+  lower.leave_rate = 40;
+  lower.mode = FloodMode::kNever;
+  detector.SetThresholds(lower);
+  EXPECT_TRUE(Feed(detector, now, received, 500, milliseconds(200)));
+}
+
 TEST(FloodDetectorTest, AlwaysAndNeverIgnoreTheLoad) {
   FloodDetector::Options options = Thresholds();
   options.mode = FloodMode::kAlways;

@@ -8,6 +8,7 @@
 
 #include "format/copy_encoder.h"
 #include "format/summary_encoder.h"
+#include "sink/privileges.h"
 
 namespace sluice::sink {
 namespace {
@@ -164,29 +165,20 @@ REVOKE EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledge
 )sql",
 };
 
-// What the roles of conf/sql/roles.sql may do, granted by every migration to those of them
-// that exist (so that tables a later migration adds are covered too).
-constexpr std::string_view kGrants = R"sql(
-DO $grants$
-BEGIN
-  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_writer') THEN
-    GRANT USAGE ON SCHEMA sluice TO sluice_writer;
-    GRANT INSERT ON sluice.events, sluice.aggregates, sluice.shed, sluice.dead_letters
-      TO sluice_writer;
-    GRANT SELECT, INSERT, UPDATE ON sluice.batches TO sluice_writer;
-    GRANT SELECT ON sluice.schema_version TO sluice_writer;
-    GRANT EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledger(integer)
-      TO sluice_writer;
-  END IF;
-  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_reader') THEN
-    GRANT USAGE ON SCHEMA sluice TO sluice_reader;
-    GRANT SELECT ON ALL TABLES IN SCHEMA sluice TO sluice_reader;
-  END IF;
-END
-$grants$;
-)sql";
-
-Status GrantToRoles(PgConnection& conn) { return conn.Exec(kGrants); }
+// Grants the roles of conf/sql/roles.sql that exist what they may do (sink/privileges.h for
+// the writer), at every migration, so that tables a later one adds are covered too.
+Status GrantToRoles(PgConnection& conn) {
+  return conn.Exec(
+      "DO $grants$ BEGIN\n"
+      "IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_writer') THEN\n" +
+      GrantWriterPrivileges("sluice_writer") +
+      "END IF;\n"
+      "IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_reader') THEN\n"
+      "GRANT USAGE ON SCHEMA sluice TO sluice_reader;\n"
+      "GRANT SELECT ON ALL TABLES IN SCHEMA sluice TO sluice_reader;\n"
+      "END IF;\n"
+      "END $grants$");
+}
 
 }  // namespace
 

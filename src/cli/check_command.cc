@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <httplib.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -120,7 +121,11 @@ void CheckMetrics(const config::MetricsSettings& metrics, Report& report) {
   }
   auto address = config::ParseListenAddress(metrics.listen);
   std::string host = address->host == "localhost" ? "127.0.0.1" : address->host;
-  httplib::Server probe;
+  httplib::Server probe;  // with sluiced's socket options (daemon/metrics_server.cc)
+  probe.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (probe.bind_to_port(host, address->port)) {
     report.Ok("metrics.listen: " + metrics.listen + " is free");
     return;

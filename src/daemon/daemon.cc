@@ -212,6 +212,14 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
       queue, counters, env.clock, PipelineOptions(settings, env.clock),
       [&pool](format::Batch&& batch) { return pool.Submit(std::move(batch)); },
       [&spool] { return (*spool)->HasRoomForDetail(); });
+  const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock};
+  HealthMonitor health(view);
+  // Before the socket: a metrics address in use stops the start before anything is received.
+  auto metrics = StartMetrics(settings.metrics.listen, view, health, started_us);
+  if (!metrics) {
+    LogError(metrics.error().message());
+    return kExitFailure;
+  }
   // Bind last: senders may start the moment the socket exists, and must find receivers.
   auto socket =
       ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,
@@ -231,14 +239,6 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
           std::to_string(block_bytes / 1024) + " KiB, " +
           std::to_string(settings.database.writers) + " writer(s))");
 
-  const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock};
-  HealthMonitor health(view);
-  auto metrics = StartMetrics(settings.metrics.listen, view, health, started_us);
-  if (!metrics) {
-    LogError(metrics.error().message());
-    for (auto& receiver : receivers) receiver->Stop();
-    return kExitFailure;  // what was received is flushed as at any stop, by the destructors
-  }
   std::optional<ConfigReloader> reloader;
   if (!source.path.empty()) {
     reloader.emplace(source.path, source.text,
@@ -257,10 +257,10 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
                        }
                      });
   }
+  // Recovery is done and the socket is served: the service manager may start the MTAs.
+  notifier.Ready(StatusLine(view, health.Check(), 0));
   {
-    ServiceMonitor monitor(view, health, notifier);
-    // Recovery is done and the socket is served: the service manager may start the MTAs.
-    notifier.Ready(StatusLine(view, health.Check(), 0));
+    ServiceMonitor monitor(view, health, notifier);  // Check()s from its thread from now on
     WaitForStopSignal(signals, counters, reloader ? &*reloader : nullptr);
     notifier.Stopping();
   }

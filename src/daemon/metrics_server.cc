@@ -1,6 +1,7 @@
 #include "daemon/metrics_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 namespace sluice::daemon {
 
@@ -8,6 +9,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const config::Listen
                                                             Metrics metrics, Health health) {
   auto server = std::make_unique<httplib::Server>();
   server->new_task_queue = [] { return new httplib::ThreadPool(1); };
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second server
+  // (another sluiced, say) would share the port instead of being refused.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
     response.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -154,6 +154,20 @@ TEST_F(ServiceTest, ScrapePassesPromtoolAndCountsWhatLanded) {
   EXPECT_EQ(daemon.Stop().exit_code, 0);
 }
 
+TEST_F(ServiceTest, AMetricsAddressInUseStopsTheStartBeforeAnythingIsReceived) {
+  httplib::Server other;  // another program on the port
+  int port = other.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""}});
+  auto refused = RunProcess({SLUICE_SLUICED, "--config", daemon.config_path()});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(
+      refused.output.find("metrics.listen: cannot listen on 127.0.0.1:" + std::to_string(port)),
+      std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(daemon.socket_path()));
+}
+
 TEST_F(ServiceTest, HealthzSays503WhileShedding) {
   int port = testing::FreeTcpPort();
   ASSERT_NE(port, 0);

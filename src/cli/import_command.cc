@@ -14,6 +14,7 @@
 #include "cli/progress.h"
 #include "common/clock.h"
 #include "common/counters.h"
+#include "config/instance_id.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "sink/batch_writer.h"
@@ -90,6 +91,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
                               });
     pipeline::EventBuilder builder;
     builder.SetNow(source->modified_us());
+    builder.SetDefaultHost(config::LocalHost(settings));
     int64_t received_at = WallMicros();
     while (status) {
       auto line = source->NextLine();

@@ -141,6 +141,7 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"keep", ChoiceKey([](Settings& s) -> std::string& { return s.ingest.keep; },
                               {"rejects", "all"})},
            {"forward", StringKey([](Settings& s) -> std::string& { return s.ingest.forward; })},
+           {"host", StringKey([](Settings& s) -> std::string& { return s.ingest.host; })},
        }},
       {"database",
        {

@@ -4,11 +4,23 @@
 
 namespace sluice::config {
 
-std::string InstanceId(const Settings& settings) {
-  if (!settings.database.instance_id.empty()) return settings.database.instance_id;
+namespace {
+
+std::string MachineName() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + ":" + settings.ingest.socket;
+  return host;
+}
+
+}  // namespace
+
+std::string InstanceId(const Settings& settings) {
+  if (!settings.database.instance_id.empty()) return settings.database.instance_id;
+  return MachineName() + ":" + settings.ingest.socket;
+}
+
+std::string LocalHost(const Settings& settings) {
+  return settings.ingest.host.empty() ? MachineName() : settings.ingest.host;
 }
 
 }  // namespace sluice::config

@@ -13,4 +13,8 @@ namespace sluice::config {
 // Thread-safe.
 std::string InstanceId(const Settings& settings);
 
+// The host name rows get when their syslog header names none: ingest.host when set, else this
+// machine's name (gethostname). Thread-safe.
+std::string LocalHost(const Settings& settings);
+
 }  // namespace sluice::config

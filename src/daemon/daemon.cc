@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -67,12 +66,6 @@ Status CheckDatabaseAtStart(const config::Settings& settings) {
   return Ok();
 }
 
-std::string HostName() {
-  std::array<char, 256> name{};
-  if (gethostname(name.data(), name.size() - 1) != 0) return "localhost";
-  return name.data();
-}
-
 pipeline::FloodDetector::Options DetectorOptions(const config::FloodSettings& flood) {
   pipeline::FloodDetector::Options detector;
   detector.mode = flood.mode == "always"  ? pipeline::FloodMode::kAlways
@@ -95,6 +88,7 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   options.batch_id_base = BatchIdBase(clock);
   options.keep_all = settings.ingest.keep == "all";
   options.forward = settings.ingest.forward;
+  options.host = config::LocalHost(settings);
   const config::FloodSettings& flood = settings.flood;
   pipeline::FloodLadder::Options& ladder = options.flood;
   ladder.detector = DetectorOptions(flood);
@@ -106,7 +100,7 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   ladder.window = flood.window_ms;
   ladder.detail_sample = flood.detail_sample;
   ladder.summary_rows = settings.database.batch_rows;
-  ladder.host = HostName();
+  ladder.host = options.host;
   return options;
 }
 

@@ -37,6 +37,7 @@ format::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
     parse::ParseMtaLine(frame->program, frame->message, row);
     row.reason_class = parse::ClassifyReject(row);
   }
+  if (row.host.empty()) row.host = default_host_;
   return row;
 }
 

@@ -18,11 +18,15 @@ class EventBuilder {
  public:
   // Refreshes the clock used to resolve year-less timestamps; call about once a second.
   void SetNow(int64_t now_us) { resolver_.SetNow(now_us); }
+  // The host of rows whose syslog header names none (glibc's syslog(3) sends none), so that
+  // rows from many MTA hosts in one database can be told apart; "" leaves them NULL.
+  void SetDefaultHost(std::string host) { default_host_ = std::move(host); }
   format::EventRow Build(const ingest::Datagram& datagram);
 
  private:
   parse::TimestampResolver resolver_;
   std::string escaped_;
+  std::string default_host_;
 };
 
 }  // namespace sluice::pipeline

@@ -18,6 +18,7 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
       clock_(clock),
       submit_(std::move(submit)),
       keep_all_(options.keep_all),
+      default_host_(options.host),
       forwarder_(options.forward.empty()
                      ? std::nullopt
                      : std::make_optional<ingest::DatagramForwarder>(options.forward, counters)),
@@ -53,6 +54,7 @@ void Pipeline::SetFloodThresholds(const FloodDetector::Options& options) {
 void Pipeline::Run() {
   SetCurrentThreadName("sluice-pipe");
   builder_.SetNow(clock_.WallMicros());
+  builder_.SetDefaultHost(default_host_);
   Clock::TimePoint last_clock_refresh = clock_.Now();
   while (true) {
     // Read the flag before the last dequeue, so nothing published before Stop() is missed.

@@ -39,6 +39,7 @@ class Pipeline {
     uint64_t batch_id_base = 0;
     bool keep_all = true;  // false: only rejects and malformed lines become rows
     std::string forward;   // socket every datagram is passed on to; "" = none
+    std::string host;      // host of rows whose header names none (EventBuilder)
     FloodLadder::Options flood;
   };
 
@@ -70,6 +71,7 @@ class Pipeline {
   const Clock& clock_;
   Submit submit_;
   const bool keep_all_;
+  const std::string default_host_;
   std::optional<ingest::DatagramForwarder> forwarder_;
   EventBuilder builder_;
   Batcher batcher_;

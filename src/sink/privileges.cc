@@ -3,6 +3,16 @@
 namespace sluice::sink {
 namespace {
 
+// `text` in single quotes, as an SQL literal (the names here hold no quote).
+std::string Literal(std::string_view text) {
+  std::string literal;
+  literal.reserve(text.size() + 2);
+  literal.push_back('\'');
+  literal.append(text);
+  literal.push_back('\'');
+  return literal;
+}
+
 // "schema sluice", "sluice.events", "sluice.ensure_partitions(integer)".
 std::string ObjectName(const Privilege& p) {
   if (p.kind == "schema") return "schema sluice";
@@ -13,8 +23,8 @@ std::string ObjectName(const Privilege& p) {
 // catalogs (readable by every role), so that a role without USAGE on the schema gets false
 // rather than "permission denied"; a missing object is NULL.
 std::string HasPrivilege(const Privilege& p) {
-  const std::string privilege = "'" + std::string(p.privilege) + "'";
-  const std::string name = "'" + std::string(p.name) + "'";
+  const std::string privilege = Literal(p.privilege);
+  const std::string name = Literal(p.name);
   if (p.kind == "schema") {
     return "has_schema_privilege((SELECT oid FROM pg_namespace WHERE nspname = 'sluice'), " +
            privilege + ")";

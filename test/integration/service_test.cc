@@ -206,8 +206,9 @@ TEST_F(ServiceTest, SighupAppliesWhatItCanAndNamesWhatNeedsARestart) {
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   ASSERT_EQ(Get(first, "/healthz").first, 200);
 
-  std::ifstream in(daemon.config_path());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::stringstream read;
+  read << std::ifstream(daemon.config_path()).rdbuf();
+  std::string text = read.str();
   text = std::regex_replace(text, std::regex(":" + std::to_string(first)),
                             ":" + std::to_string(second));
   text += "[log]\nlevel = \"debug\"\n";
@@ -325,7 +326,10 @@ TEST_F(ServiceTest, CheckPassesForTheWriterRoleAndSaysWhatIsWrongOtherwise) {
       << bad.output;
 
   // As the superuser: works, with a warning.
-  DaemonHarness super(pg(), {{"database.conninfo", "\"" + pg().conninfo() + "\""}});
+  std::string superuser = pg().conninfo();
+  superuser.insert(superuser.begin(), '"');
+  superuser.push_back('"');
+  DaemonHarness super(pg(), {{"database.conninfo", superuser}});
   auto warned = RunProcess({SLUICE_CLI, "check", "--config", super.config_path()});
   EXPECT_EQ(warned.exit_code, 0) << warned.output;
   EXPECT_NE(warned.output.find("warn  database: the role is a superuser"), std::string::npos);

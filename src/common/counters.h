@@ -17,7 +17,8 @@ namespace sluice {
 // `malformed` datagrams are stored too (raw, escaped), so rows in sluice.events == stored +
 // malformed; dead-lettered rows are in sluice.dead_letters; `ignored` lines were not rejects
 // under ingest.keep = "rejects". Forwarding (ingest.forward) is counted apart: forwarded +
-// forward_dropped == the datagrams the pipeline took while forwarding was on.
+// forward_dropped + forward_refused == received (each datagram is passed on as it is read,
+// before the queue could shed it).
 // Thread-safe: every field is an independent atomic counter, updated with relaxed ordering;
 // a snapshot is therefore only consistent once the daemon is idle.
 struct Counters {
@@ -38,7 +39,8 @@ struct Counters {
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
   std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
   std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
-  std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full or gone
+  std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full (EAGAIN)
+  std::atomic<uint64_t> forward_refused{0};       // not passed on: the target was gone or refused
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> batches_skipped{0};      // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};            // failed connects and writes (each retried)
@@ -88,8 +90,8 @@ struct Counters {
 
   // One line: "received=… stored=… malformed=… aggregated=… dead_lettered=… shed=…
   // (queue_full=… …) ignored=… aggregate_rows=… shed_rows=… forwarded=… forward_dropped=…
-  // bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=… recovered=…
-  // quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=… ladder_step=…
+  // forward_refused=… bytes=… batches=… skipped=… db_errors=… spooled=… spooled_bytes=… syncs=…
+  // recovered=… quarantined=… spool_memory_bytes=… spool_disk_bytes=… spool_events=… ladder_step=…
   // flood=… granularity=… db_refusals=… (CLASS=… …)" (the refusals by class only when there
   // are any).
   std::string Summary() const;

@@ -21,8 +21,8 @@ bool StderrIsJournal();
 void SetJournalFormat(bool journal);
 
 // Writes one line "<UTC time> sluice <level>: <message>" to stderr (or its journal form) with a
-// single write(2), so lines from different threads never interleave. Thread-safe. Never
-// called on the receive path.
+// single write(2), so lines from different threads never interleave. Thread-safe. On the
+// receive path only once per episode (a forward target gone, and back), never per datagram.
 void Log(LogLevel level, std::string_view message);
 
 inline void LogInfo(std::string_view m) { Log(LogLevel::kInfo, m); }

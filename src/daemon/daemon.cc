@@ -87,7 +87,6 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   options.batch_ms = settings.database.batch_ms;
   options.batch_id_base = BatchIdBase(clock);
   options.keep_all = settings.ingest.keep == "all";
-  options.forward = settings.ingest.forward;
   options.host = config::LocalHost(settings);
   const config::FloodSettings& flood = settings.flood;
   pipeline::FloodLadder::Options& ladder = options.flood;
@@ -226,7 +225,8 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   std::vector<std::unique_ptr<ingest::Receiver>> receivers;
   for (size_t i = 0; i < receivers_count; ++i) {
     receivers.push_back(std::make_unique<ingest::Receiver>(socket->fd(), queue, counters,
-                                                           settings.ingest.max_datagram_bytes));
+                                                           settings.ingest.max_datagram_bytes,
+                                                           settings.ingest.forward));
   }
   LogInfo("listening on " + socket->path() + " (" + std::to_string(receivers_count) +
           " receiver(s), " + std::to_string(queue.block_count()) + " blocks of " +

@@ -35,9 +35,12 @@ void AccountingCounters(const Counters& c, PrometheusText& page) {
                Get(c.aggregate_rows));
   page.Counter("sluice_shed_rows_total", "Committed rows of sluice.shed.", Get(c.shed_rows));
   page.LabelledCounter("sluice_forward_datagrams_total",
-                       "Datagrams passed on to ingest.forward, or dropped (target full or gone).",
+                       "Datagrams passed on to ingest.forward, or not: dropped (the target was "
+                       "full) or refused (it was gone or refused them).",
                        "outcome",
-                       {{"forwarded", Get(c.forwarded)}, {"dropped", Get(c.forward_dropped)}});
+                       {{"forwarded", Get(c.forwarded)},
+                        {"dropped", Get(c.forward_dropped)},
+                        {"refused", Get(c.forward_refused)}});
 }
 
 void DatabaseCounters(const Counters& c, PrometheusText& page) {

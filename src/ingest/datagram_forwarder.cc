@@ -41,30 +41,26 @@ void DatagramForwarder::Disconnect(Clock::time_point now, int error) {
   next_attempt_ = now + kReconnectInterval;
   if (!warned_) {
     LogWarn("cannot forward to " + path_ + ": " + std::strerror(error) +
-            "; datagrams are dropped (counted as forward_dropped) until it is back");
+            "; datagrams are not forwarded (counted as forward_refused) until it is back");
     warned_ = true;
   }
 }
 
-void DatagramForwarder::Forward(const DatagramBlock& block) {
-  const size_t count = block.count();
+void DatagramForwarder::Forward(std::span<const iovec> datagrams) {
+  const size_t count = datagrams.size();
   if (count == 0) return;
   if (!EnsureConnected(Clock::now())) {
-    counters_.forward_dropped.fetch_add(count, std::memory_order_relaxed);
+    counters_.forward_refused.fetch_add(count, std::memory_order_relaxed);
     return;
   }
-  parts_.clear();
-  block.ForEach([&](const Datagram& datagram) {
-    parts_.push_back({const_cast<char*>(datagram.payload.data()), datagram.payload.size()});
-  });
   messages_.assign(count, mmsghdr{});
   for (size_t i = 0; i < count; ++i) {
-    messages_[i].msg_hdr.msg_iov = &parts_[i];
+    messages_[i].msg_hdr.msg_iov = const_cast<iovec*>(&datagrams[i]);
     messages_[i].msg_hdr.msg_iovlen = 1;
   }
-  size_t sent = 0, dropped = 0;
-  while (sent + dropped < count) {
-    size_t next = sent + dropped;
+  size_t sent = 0, dropped = 0, refused = 0;
+  while (sent + dropped + refused < count) {
+    size_t next = sent + dropped + refused;
     int n = ::sendmmsg(fd_.get(), &messages_[next], static_cast<unsigned>(count - next),
                        MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
@@ -72,14 +68,17 @@ void DatagramForwarder::Forward(const DatagramBlock& block) {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && errno == EMSGSIZE) {
-      ++dropped;  // too big for the target's buffer: that one only
+      ++refused;  // too big for the target: that one only
+    } else if (n < 0 && errno == EAGAIN) {
+      dropped = count - sent - refused;  // full now: the rest is dropped, not waited for
     } else {
-      if (n < 0 && errno != EAGAIN) Disconnect(Clock::now(), errno);  // the target went away
-      dropped = count - sent;  // full now: the rest of the block is dropped, not waited for
+      Disconnect(Clock::now(), errno);  // the target went away, or refuses
+      refused = count - sent - dropped;
     }
   }
   counters_.forwarded.fetch_add(sent, std::memory_order_relaxed);
   counters_.forward_dropped.fetch_add(dropped, std::memory_order_relaxed);
+  counters_.forward_refused.fetch_add(refused, std::memory_order_relaxed);
 }
 
 }  // namespace sluice::ingest

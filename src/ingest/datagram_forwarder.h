@@ -3,29 +3,31 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/counters.h"
 #include "common/unique_fd.h"
-#include "ingest/datagram_block.h"
 
 namespace sluice::ingest {
 
 // Passes every datagram on, byte for byte, to another Unix datagram socket (ingest.forward,
 // e.g. the system's /dev/log), so sluiced can take over a socket without hiding the usual
-// logs. Never waits: a datagram the target has no room for (EAGAIN), or that arrives while the
-// target is missing, is dropped and counted (forward_dropped); sent ones count as forwarded.
-// While the target is missing it is reconnected at most once a second.
-// Not thread-safe: owned by the pipeline thread (never the receive thread, whose only job is
-// to read). `counters` must outlive this.
+// logs. Called by the receiver with each recvmmsg() batch, before the ingest queue, so what
+// the queue sheds is still forwarded: one sendmmsg() a batch. Never waits: a datagram the
+// target has no room for (EAGAIN) is dropped and counted as forward_dropped; one the target
+// refuses (it is gone, or refuses the connection) as forward_refused, logged once until it is
+// back; sent ones count as forwarded. A missing target is reconnected at most once a second.
+// Not thread-safe: owned by one receiver thread. `counters` must outlive this.
 class DatagramForwarder {
  public:
   using Clock = std::chrono::steady_clock;
 
   DatagramForwarder(std::string path, Counters& counters);
 
-  void Forward(const DatagramBlock& block);
+  // Forwards `datagrams` (each one iovec: its bytes).
+  void Forward(std::span<const iovec> datagrams);
 
  private:
   bool EnsureConnected(Clock::time_point now);
@@ -37,7 +39,6 @@ class DatagramForwarder {
   Clock::time_point next_attempt_{};
   bool warned_ = false;  // the target's absence is logged once until it comes back
   std::vector<mmsghdr> messages_;
-  std::vector<iovec> parts_;
 };
 
 }  // namespace sluice::ingest

@@ -3,8 +3,10 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <span>
 
 #include "common/clock.h"
 #include "common/thread_name.h"
@@ -12,7 +14,7 @@
 namespace sluice::ingest {
 
 Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
-                   size_t max_datagram_bytes)
+                   size_t max_datagram_bytes, const std::string& forward)
     : socket_fd_(socket_fd),
       producer_(queue),
       counters_(counters),
@@ -20,6 +22,9 @@ Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
       scratch_(kBatch * max_datagram_bytes),
       messages_(kBatch),
       iovecs_(kBatch),
+      forwarder_(forward.empty() ? std::nullopt
+                                 : std::make_optional<DatagramForwarder>(forward, counters)),
+      forward_iovecs_(forward.empty() ? 0 : kBatch),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_fd_.valid()) std::abort();
   for (size_t i = 0; i < kBatch; ++i) {
@@ -74,6 +79,14 @@ size_t Receiver::ReadBatch() {
     bool truncated = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
     Store(scratch_.data() + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
     bytes += m.msg_len;
+  }
+  if (forwarder_) {  // before the queue, so what it sheds still reaches the target
+    for (int i = 0; i < n; ++i) {
+      forward_iovecs_[static_cast<size_t>(i)] = {
+          scratch_.data() + static_cast<size_t>(i) * slot_bytes_,
+          std::min<size_t>(messages_[static_cast<size_t>(i)].msg_len, slot_bytes_)};
+    }
+    forwarder_->Forward(std::span<const iovec>(forward_iovecs_.data(), static_cast<size_t>(n)));
   }
   counters_.received.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
   counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);

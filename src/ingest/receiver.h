@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "common/counters.h"
 #include "common/unique_fd.h"
+#include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
 
 namespace sluice::ingest {
@@ -23,7 +26,10 @@ class Receiver {
   static constexpr size_t kBatch = 64;   // datagrams per recvmmsg() call
   static constexpr int kHoldMillis = 5;  // longest a partly filled block is held back
 
-  Receiver(int socket_fd, DatagramQueue& queue, Counters& counters, size_t max_datagram_bytes);
+  // `forward`: a socket every datagram is passed on to as it is read ("" = none; see
+  // DatagramForwarder).
+  Receiver(int socket_fd, DatagramQueue& queue, Counters& counters, size_t max_datagram_bytes,
+           const std::string& forward = "");
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
@@ -46,6 +52,8 @@ class Receiver {
   std::vector<char> scratch_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
+  std::optional<DatagramForwarder> forwarder_;
+  std::vector<iovec> forward_iovecs_;  // the datagrams of the last batch, for forwarder_
   DatagramBlock* current_ = nullptr;
   int64_t block_opened_us_ = 0;  // monotonic time of current_'s first datagram
   uint64_t pending_shed_ = 0;

@@ -19,9 +19,6 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
       submit_(std::move(submit)),
       keep_all_(options.keep_all),
       default_host_(options.host),
-      forwarder_(options.forward.empty()
-                     ? std::nullopt
-                     : std::make_optional<ingest::DatagramForwarder>(options.forward, counters)),
       batcher_(
           options.batch_rows, options.batch_ms, options.batch_id_base,
           [this](format::Batch&& batch) {
@@ -89,7 +86,6 @@ void Pipeline::Run() {
 }
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {
-  if (forwarder_) forwarder_->Forward(block);
   Clock::TimePoint now = clock_.Now();
   uint64_t ignored = 0;
   block.ForEach([&](const ingest::Datagram& datagram) {

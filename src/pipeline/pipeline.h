@@ -12,7 +12,6 @@
 #include "common/heartbeat.h"
 #include "common/mutex.h"
 #include "format/batch.h"
-#include "ingest/datagram_forwarder.h"
 #include "ingest/datagram_queue.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
@@ -20,8 +19,8 @@
 
 namespace sluice::pipeline {
 
-// The thread between the ingest queue and the sink: takes blocks of datagrams, passes them on
-// to `forward` if set (ingest/datagram_forwarder.h), builds rows, keeps those `keep_all` or
+// The thread between the ingest queue and the sink: takes blocks of datagrams, builds rows,
+// keeps those `keep_all` or
 // is_reject asks for (malformed ones always; the rest are counted as ignored), lets the flood
 // ladder (pipeline/flood_ladder.h) aggregate rejects under flood, batches the detail rows and
 // submits each batch, and the ladder's summary batches. `submit` returns false when the sink
@@ -38,7 +37,6 @@ class Pipeline {
     std::chrono::milliseconds batch_ms{200};
     uint64_t batch_id_base = 0;
     bool keep_all = true;  // false: only rejects and malformed lines become rows
-    std::string forward;   // socket every datagram is passed on to; "" = none
     std::string host;      // host of rows whose header names none (EventBuilder)
     FloodLadder::Options flood;
   };
@@ -72,7 +70,6 @@ class Pipeline {
   Submit submit_;
   const bool keep_all_;
   const std::string default_host_;
-  std::optional<ingest::DatagramForwarder> forwarder_;
   EventBuilder builder_;
   Batcher batcher_;
   FloodLadder ladder_;

@@ -48,10 +48,6 @@ class PipelineTest : public ::testing::Test {
     options.keep_all = false;
     return options;
   }
-  static Pipeline::Options ForwardingTo(std::string path, Pipeline::Options options) {
-    options.forward = std::move(path);
-    return options;
-  }
   Pipeline::Submit Collect(bool accept) {
     return [this, accept](format::Batch&& batch) {
       if (!accept) return false;
@@ -172,44 +168,6 @@ TEST_F(PipelineTest, KeepingRejectsCountsEveryOtherLineAsIgnored) {
   pipeline.Stop();
   EXPECT_EQ(RowsSubmitted(), 2u);  // the reject and the malformed datagram
   EXPECT_EQ(counters_.ignored.load(), 2u);
-}
-
-TEST_F(PipelineTest, ForwardsEveryDatagramUnchangedAndCountsWhatDidNotFit) {
-  testing::TempDir dir;
-  std::string target_path = dir.File("target.sock");
-  UniqueFd target = testing::BindDatagramSocket(target_path);
-  ASSERT_TRUE(target.valid());
-
-  Pipeline pipeline(queue_, counters_, DefaultEnv().clock,
-                    ForwardingTo(target_path, Options(100, std::chrono::hours(1), 1)),
-                    Collect(true));
-  Publish({"<22>first", std::string("bin\0ary\0", 8)});
-  ASSERT_TRUE(WaitUntil([&] { return counters_.forwarded.load() == 2; }, std::chrono::seconds(10)));
-  std::array<char, 64> buffer{};
-  ssize_t n = recv(target.get(), buffer.data(), buffer.size(), 0);
-  EXPECT_EQ(std::string(buffer.data(), static_cast<size_t>(n)), "<22>first");
-  n = recv(target.get(), buffer.data(), buffer.size(), 0);
-  EXPECT_EQ(std::string(buffer.data(), static_cast<size_t>(n)), std::string("bin\0ary\0", 8));
-
-  // Nobody reads the target now: its queue (net.unix.max_dgram_qlen) fills and the rest of
-  // the datagrams are dropped and counted, without the pipeline waiting.
-  std::vector<std::string> many(200, "<22>more");
-  Publish(many);
-  pipeline.Stop();
-  EXPECT_EQ(counters_.forwarded.load() + counters_.forward_dropped.load(), 202u);
-  EXPECT_GT(counters_.forward_dropped.load(), 0u);
-  EXPECT_EQ(RowsSubmitted(), 202u);  // forwarding changes nothing about what is stored
-}
-
-TEST_F(PipelineTest, AMissingForwardTargetDropsAndCountsWithoutStopping) {
-  Pipeline pipeline(
-      queue_, counters_, DefaultEnv().clock,
-      ForwardingTo("/nonexistent/sluice.sock", Options(100, std::chrono::hours(1), 1)),
-      Collect(true));
-  Publish({"a", "b", "c"});
-  pipeline.Stop();
-  EXPECT_EQ(counters_.forward_dropped.load(), 3u);
-  EXPECT_EQ(RowsSubmitted(), 3u);
 }
 
 }  // namespace

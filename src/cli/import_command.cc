@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/counters.h"
 #include "config/instance_id.h"
+#include "parse/exim_log_line.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "sink/batch_writer.h"
@@ -43,6 +44,7 @@ std::string ImportInstanceId(const LogSource& source) {
 
 struct FileTotals {
   uint64_t lines = 0, ignored = 0;
+  uint64_t continued = 0;  // header lines of Exim rejectlog entries: part of an entry
 };
 
 }  // namespace
@@ -93,6 +95,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     builder.SetNow(source->modified_us());
     builder.SetDefaultHost(config::LocalHost(settings));
     int64_t received_at = WallMicros();
+    bool in_exim_entry = false;
     while (status) {
       auto line = source->NextLine();
       if (!line) {
@@ -106,6 +109,14 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
         progress.Update(bytes_before + source->bytes_read(), bytes_before + source->bytes_read());
       }
       std::string_view text = **line;
+      // A rejectlog entry goes on with the header lines of its message: part of the entry,
+      // not events of their own.
+      const bool exim_entry = parse::IsEximLogLine(text);
+      if (in_exim_entry && !exim_entry) {
+        ++totals.continued;
+        continue;
+      }
+      in_exim_entry = exim_entry;
       bool truncated = text.size() > settings.ingest.max_datagram_bytes;
       if (truncated) text = text.substr(0, settings.ingest.max_datagram_bytes);
       format::EventRow row = builder.Build({text, received_at, truncated});
@@ -125,7 +136,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
     std::printf(
         "%s (%.*s): %llu lines: %llu rows stored (%llu malformed), %llu ignored, %llu "
-        "dead-lettered; %llu batches written, %llu already in the database\n",
+        "dead-lettered; %llu batches written, %llu already in the database%s\n",
         source->name().c_str(), static_cast<int>(source->format().size()), source->format().data(),
         static_cast<unsigned long long>(totals.lines),
         static_cast<unsigned long long>(get(counters.stored) + get(counters.malformed)),
@@ -133,7 +144,11 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
         static_cast<unsigned long long>(totals.ignored),
         static_cast<unsigned long long>(get(counters.dead_lettered)),
         static_cast<unsigned long long>(get(counters.batches_committed)),
-        static_cast<unsigned long long>(get(counters.batches_skipped)));
+        static_cast<unsigned long long>(get(counters.batches_skipped)),
+        totals.continued == 0 ? ""
+                              : ("; " + std::to_string(totals.continued) +
+                                 " header lines of Exim rejectlog entries (not events)")
+                                    .c_str());
     std::fflush(stdout);
     for (const Status* problem : {&read_status, &status}) {
       if (!*problem) {

@@ -246,4 +246,12 @@ std::optional<SyslogFrame> ParseSyslogFrame(std::string_view line,
   return frame;
 }
 
+std::optional<int64_t> ParseLocalDateTime(std::string_view text,
+                                          const TimestampResolver& resolver) {
+  if (text.size() != 19 || text[10] != ' ') return std::nullopt;
+  auto stamp = IsoStamp(text, resolver);
+  if (!stamp || stamp->length != 19) return std::nullopt;
+  return stamp->us;
+}
+
 }  // namespace sluice::parse

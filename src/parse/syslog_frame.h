@@ -42,4 +42,8 @@ class TimestampResolver {
 std::optional<SyslogFrame> ParseSyslogFrame(std::string_view line,
                                             const TimestampResolver& resolver);
 
+// "YYYY-MM-DD hh:mm:ss", exactly, as the daemon's local time (the stamp of syslog-ng's and
+// Exim's files): µs since the epoch, or nullopt. Thread-safe if `resolver` is not shared.
+std::optional<int64_t> ParseLocalDateTime(std::string_view text, const TimestampResolver& resolver);
+
 }  // namespace sluice::parse

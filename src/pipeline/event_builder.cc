@@ -1,5 +1,6 @@
 #include "pipeline/event_builder.h"
 
+#include "parse/exim_log_line.h"
 #include "parse/mta_line.h"
 #include "parse/raw_text.h"
 #include "parse/reason_class.h"
@@ -29,7 +30,12 @@ format::EventRow EventBuilder::Build(const ingest::Datagram& datagram) {
     return row;
   }
   row.raw = payload;
-  if (auto frame = parse::ParseSyslogFrame(payload, resolver_)) {
+  // A line of Exim's own log files (sluice import) starts with a digit, a datagram with '<'.
+  std::optional<parse::SyslogFrame> frame = parse::ParseSyslogFrame(payload, resolver_);
+  if ((!frame || frame->program.empty()) && payload.front() >= '0' && payload.front() <= '9') {
+    if (auto exim = parse::ParseEximLogLine(payload, resolver_)) frame = exim;
+  }
+  if (frame) {
     row.logged_at_us = frame->logged_at_us;
     row.host = frame->host;
     row.program = frame->program;

@@ -111,5 +111,77 @@ TEST_F(ImportTest, ADamagedOrMissingFileIsReportedAndTheOthersStillLoad) {
   EXPECT_GE(Rows(), 5);
 }
 
+// Exim's own files, as Debian's exim4 writes /var/log/exim4/mainlog and rejectlog: no syslog
+// header; +millisec, log_timezone and +pid on some lines; a rejectlog entry for a DATA-time
+// reject goes on with Envelope- lines and the message's headers (flagged "P ", "  ", ...,
+// folded lines indented), which are part of the entry, not events.
+constexpr const char* kEximMainlog =
+    "2024-01-31 13:00:00 H=(helo.example) [192.0.2.21] F=<a@example.net> rejected RCPT "
+    "<b@example.org>: relay not permitted\n"
+    "2024-01-31 13:00:01.250 +0100 [4242] H=mail.example.com [192.0.2.22]:4321 "
+    "F=<bounce@example.com> rejected RCPT <nobody@example.org>: Unrouteable address\n"
+    "2024-01-31 13:00:02 1rAbCd-000123-Ab <= a@example.net H=(x) [192.0.2.23] P=esmtp S=1234\n"
+    "2024-01-31 13:00:03 Start queue run: pid=100\n";
+constexpr const char* kEximRejectlog =
+    "2024-01-31 13:00:05 1rAbCe-000124-Ac H=(spammer.example) [192.0.2.24] "
+    "F=<s@example.net> rejected after DATA: Your message looks like spam\n"
+    "Envelope-from: <s@example.net>\n"
+    "Envelope-to: <r@example.org>\n"
+    "P Received: from [192.0.2.24] (helo=spammer.example)\n"
+    "\tby mx.example.org with esmtp (Exim 4.96)\n"
+    "  Subject: cheap\n"
+    "I Message-Id: <x@spammer.example>\n"
+    "2024-01-31 13:00:06 H=(helo.example) [192.0.2.25] F=<a@example.net> rejected RCPT "
+    "<c@example.org>: relay not permitted\n";
+// Postfix >= 3.4 writing its own file (maillog_file, postlogd): zero-padded day, a host, no PRI.
+constexpr const char* kPostfixMaillogFile =
+    "Jan 05 13:00:07 mx1 postfix/smtpd[3967801]: NOQUEUE: reject: RCPT from "
+    "unknown[192.0.2.26]: 550 5.1.1 <u@example.org>: Recipient address rejected: User unknown "
+    "in local recipient table; from=<a@example.net> to=<u@example.org> proto=ESMTP helo=<h>\n";
+
+TEST_F(ImportTest, EximsOwnLogFilesAndPostfixsMaillogFileLoadWithTheirFields) {
+  std::ofstream(dir_.File("mainlog")) << kEximMainlog;
+  std::ofstream(dir_.File("rejectlog")) << kEximRejectlog;
+  std::ofstream(dir_.File("postfix.log")) << kPostfixMaillogFile;
+  // Written in June 2025: its "Jan 05" is of 2025. Local times are read in UTC.
+  ASSERT_EQ(
+      RunProcess({"touch", "-d", "2025-06-01 00:00:00 UTC", dir_.File("postfix.log")}).exit_code,
+      0);
+  ::setenv("TZ", "UTC", 1);
+  ProcessResult r =
+      Import({dir_.File("mainlog"), dir_.File("rejectlog"), dir_.File("postfix.log")});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mainlog (plain): 4 lines: 2 rows stored (0 malformed), 2 ignored"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("rejectlog (plain): 8 lines: 2 rows stored (0 malformed), 0 ignored"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("; 6 header lines of Exim rejectlog entries (not events)"),
+            std::string::npos)
+      << r.output;
+  auto row = [](const std::string& ip) {
+    return pg().Query(
+        "SELECT concat_ws(' | ', program, pid, mta, stage, sender, recipient, reason_class, "
+        "to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')) FROM sluice.events "
+        "WHERE client_ip = '" +
+        ip + "'");
+  };
+  // Times: the first is local (UTC here), the second carries +0100.
+  EXPECT_EQ(row("192.0.2.21"),
+            "exim | exim | rcpt | a@example.net | b@example.org | relay_denied | "
+            "2024-01-31 13:00:00.000");
+  EXPECT_EQ(row("192.0.2.22"),
+            "exim | 4242 | exim | rcpt | bounce@example.com | nobody@example.org | "
+            "unknown_recipient | 2024-01-31 12:00:01.250");
+  EXPECT_EQ(row("192.0.2.24"),
+            "exim | exim | data | s@example.net | content | 2024-01-31 13:00:05.000");
+  EXPECT_EQ(Rows("client_ip = '192.0.2.25'"), 1);
+  EXPECT_EQ(Rows("raw LIKE 'Envelope-%' OR raw LIKE '%Subject%'"), 0);
+  EXPECT_EQ(row("192.0.2.26"),
+            "postfix/smtpd | 3967801 | postfix | rcpt | a@example.net | u@example.org | "
+            "unknown_recipient | 2025-01-05 13:00:07.000");
+}
+
 }  // namespace
 }  // namespace sluice

@@ -16,40 +16,19 @@ namespace {
 std::atomic<LogLevel> g_min_level{LogLevel::kInfo};
 std::atomic<bool> g_journal{false};
 
-// The syslog priority of `level`, as sd-daemon(3)'s SD_ERR... prefixes.
-char Priority(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return '7';
-    case LogLevel::kInfo:
-      return '6';
-    case LogLevel::kWarn:
-      return '4';
-    case LogLevel::kError:
-      return '3';
-  }
-  return '6';
-}
+// How each LogLevel is written: its name, and its syslog priority for the journal (as
+// sd-daemon(3)'s SD_ERR... prefixes). Indexed by the enum's value.
+struct LevelForm {
+  std::string_view name;
+  char priority;
+};
+constexpr LevelForm kLevelForms[] = {{"debug", '7'}, {"info", '6'}, {"warn", '4'}, {"error", '3'}};
 
-std::string_view LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
-}
+const LevelForm& FormOf(LogLevel level) { return kLevelForms[static_cast<size_t>(level)]; }
 
 }  // namespace
 
 void SetLogLevel(LogLevel level) { g_min_level.store(level, std::memory_order_relaxed); }
-
-LogLevel CurrentLogLevel() { return g_min_level.load(std::memory_order_relaxed); }
 
 bool StderrIsJournal() {
   const char* stream = std::getenv("JOURNAL_STREAM");
@@ -66,7 +45,7 @@ void SetJournalFormat(bool journal) { g_journal.store(journal, std::memory_order
 void Log(LogLevel level, std::string_view message) {
   if (level < g_min_level.load(std::memory_order_relaxed)) return;
   if (g_journal.load(std::memory_order_relaxed)) {
-    std::string line = {'<', Priority(level), '>'};
+    std::string line = {'<', FormOf(level).priority, '>'};
     line.append(message);
     // One journal entry per line: a message's own line breaks (libpq's) would start entries
     // without a priority.
@@ -82,7 +61,7 @@ void Log(LogLevel level, std::string_view message) {
   size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::string line;
   line.reserve(message.size() + 48);
-  line.append(stamp, n).append(" sluice ").append(LevelName(level)).append(": ");
+  line.append(stamp, n).append(" sluice ").append(FormOf(level).name).append(": ");
   line.append(message).push_back('\n');
   // A failed write to stderr has nowhere better to be reported.
   (void)!::write(STDERR_FILENO, line.data(), line.size());

@@ -9,9 +9,6 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 // Sets the lowest level written to stderr. Thread-safe (SIGHUP changes it while running).
 void SetLogLevel(LogLevel level);
 
-// The lowest level written now. Thread-safe.
-LogLevel CurrentLogLevel();
-
 // Whether stderr is connected to the systemd journal: $JOURNAL_STREAM names the device and
 // inode of stderr (a service's stderr the journal reads), as systemd.exec(5) says to check.
 bool StderrIsJournal();

@@ -6,8 +6,6 @@
 namespace sluice::parse {
 namespace {
 
-constexpr std::string_view kProgram = "exim";
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Whether `token` is a syslog tag: "name:" or "name[pid]:".
@@ -58,7 +56,7 @@ std::optional<SyslogFrame> ParseEximLogLine(std::string_view line,
 
   SyslogFrame frame;
   frame.logged_at_us = logged_at_us;
-  frame.program = kProgram;
+  frame.program = kEximProgram;
   if (rest.starts_with('[')) {  // +pid: "[1234] "
     size_t close = rest.find("] ");
     int32_t pid = 0;

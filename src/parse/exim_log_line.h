@@ -7,6 +7,9 @@
 
 namespace sluice::parse {
 
+// The program of rows from Exim's own log files (static storage: not part of the line).
+inline constexpr std::string_view kEximProgram = "exim";
+
 // A line of Exim's own log files (mainlog, rejectlog; what Debian's exim4 writes under
 // /var/log/exim4/): "YYYY-MM-DD hh:mm:ss[.fff][ ±hhmm] [[pid] ]message", no syslog header.
 // The time is local unless a zone follows it (log_timezone); fractional seconds come with

@@ -12,8 +12,9 @@ namespace sluice::pipeline {
 // the reject fields of Postfix, Exim and Sendmail lines (parse/mta_line.h), the line itself,
 // without a trailing NUL or line end, as `raw`. A datagram that is empty, truncated, not UTF-8 or
 // holds a NUL elsewhere is malformed: it keeps only received_at and all its bytes, escaped, as
-// `raw`. Not thread-safe: owned by the pipeline thread; the returned row points into the datagram
-// and into this builder, valid until the next Build().
+// `raw`. Not thread-safe: owned by the pipeline thread; the returned row points into the datagram,
+// into this builder (its default host) and into static storage (parse::kEximProgram), valid
+// until the next Build().
 class EventBuilder {
  public:
   // Refreshes the clock used to resolve year-less timestamps; call about once a second.

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "parse/exim_log_line.h"
 #include "pipeline/event_builder.h"
 #include "support/paths.h"
 
@@ -111,6 +112,8 @@ TEST_P(RejectCorpusTest, EveryCutOfALineParsesWithinItsBytes) {
            {row.host, row.program, row.client_ip, row.client_name, row.helo, row.sender,
             row.recipient, row.dsn, row.reason, row.rbl}) {
         if (field.empty() || row.malformed) continue;
+        // Rows of Exim's own files name their program with a constant, not a piece of the line.
+        if (field.data() == row.program.data() && field == parse::kEximProgram) continue;
         ASSERT_GE(field.data(), cut.data()) << c.where << " cut at " << length;
         ASSERT_LE(field.data() + field.size(), cut.data() + cut.size())
             << c.where << " cut at " << length;

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/check_command.h"
+#include "cli/follow_command.h"
 #include "cli/import_command.h"
 #include "cli/migrate_command.h"
 #include "cli/replay_command.h"
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
       "import", "load log files (plain, gzip, zstd; - for stdin) through the parser, once each");
   std::vector<std::string> logs;
   import->add_option("logs", logs, "log files, e.g. /var/log/mail.log*; - reads stdin")->required();
+  bool follow = false;
+  import->add_flag("-f,--follow", follow,
+                   "follow growing files like tail -F until SIGINT/SIGTERM, through rotation, "
+                   "exactly once across restarts");
   CLI::App* stats = app.add_subcommand(
       "stats", "the running sluiced's counters, rates, spool, flood and connections");
   sluice::cli::StatsOptions stats_options;
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);
+  if (import->parsed() && follow) return sluice::cli::RunFollow(*settings, logs);
   if (import->parsed()) return sluice::cli::RunImport(*settings, logs);
   if (stats->parsed()) {
     stats_options.interval = std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));

@@ -1,7 +1,11 @@
 // `sluice import` against a real PostgreSQL: plain, gzip and zstd files and stdin, exactly
 // once through the ledger, year-less timestamps resolved against the file's mtime.
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -181,6 +185,68 @@ TEST_F(ImportTest, EximsOwnLogFilesAndPostfixsMaillogFileLoadWithTheirFields) {
   EXPECT_EQ(row("192.0.2.26"),
             "postfix/smtpd | 3967801 | postfix | rcpt | a@example.net | u@example.org | "
             "unknown_recipient | 2025-01-05 13:00:07.000");
+}
+
+// `sluice import --follow`: a writer appends while the file is renamed away and recreated
+// (logrotate's create), truncated in place (copytruncate), and the follower is killed -9 and
+// started again, mid-stream and while idle: every line is stored exactly once.
+TEST_F(ImportTest, FollowingAFileThroughRotationsAndKillsStoresEveryLineOnce) {
+  const std::string log = dir_.File("follow.log");
+  int written = 0;
+  auto append = [&](int n) {
+    std::ofstream out(log, std::ios::app);
+    for (int i = 0; i < n; ++i, ++written) {
+      out << "Dec  2 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: "
+             "554 5.7.1 <u"
+          << written
+          << "@example.org>: Relay access denied; "
+             "from=<a@example.net> to=<u"
+          << written << "@example.org> proto=ESMTP helo=<h>\n";
+      if (i % 50 == 49) out.flush();
+    }
+  };
+  auto follower = [&] {
+    return std::make_unique<testing::BackgroundProcess>(
+        std::vector<std::string>{SLUICE_CLI, "import", "--config", daemon_.config_path(),
+                                 "--follow", log},
+        dir_.File("follow-out.log"));
+  };
+  auto landed = [&](long long n) {
+    return testing::WaitUntil([&] { return Rows() == n; }, std::chrono::seconds(30));
+  };
+  append(300);
+  auto running = follower();
+  ASSERT_TRUE(landed(300)) << Rows() << " " << running->Output();
+
+  append(200);  // and killed while it reads them
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  running->Signal(SIGKILL);
+  (void)running->Wait(std::chrono::seconds(10));
+  running = follower();
+  ASSERT_TRUE(landed(500)) << Rows() << " " << running->Output();
+
+  // logrotate's rename + create.
+  std::filesystem::rename(log, log + ".1");
+  append(200);
+  ASSERT_TRUE(landed(700)) << Rows() << " " << running->Output();
+
+  // copytruncate, once the follower has caught up (what comes between the copy and the
+  // truncation is lost to any follower, as to tail -F).
+  std::filesystem::copy_file(log, log + ".2");
+  std::filesystem::resize_file(log, 0);
+  append(100);
+  ASSERT_TRUE(landed(800)) << Rows() << " " << running->Output();
+
+  running->Signal(SIGKILL);  // idle this time
+  (void)running->Wait(std::chrono::seconds(10));
+  append(100);
+  running = follower();
+  ASSERT_TRUE(landed(900)) << Rows() << " " << running->Output();
+  running->Signal(SIGTERM);
+  ProcessResult stopped = running->Wait(std::chrono::seconds(30));
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_EQ(pg().Query("SELECT count(DISTINCT recipient) FROM sluice.events"), "900");
+  EXPECT_EQ(Rows(), 900);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "cli/batch_upload.h"
 #include "cli/followed_file.h"
+#include "cli/log_lines.h"
 #include "common/clock.h"
 #include "common/counters.h"
 #include "config/instance_id.h"
@@ -107,13 +108,17 @@ class PositionFile {
 
 // One followed file and what it has done.
 struct Follower {
-  Follower(std::string ledger_prefix, const std::string& path, const std::string& state_dir)
-      : prefix(std::move(ledger_prefix)), file(path), positions(state_dir, prefix) {}
+  Follower(std::string ledger_prefix, const std::string& path, const config::Settings& settings,
+           pipeline::EventBuilder& builder)
+      : prefix(std::move(ledger_prefix)),
+        file(path),
+        positions(settings.spool.dir + "/follow", prefix),
+        lines(settings, builder) {}
   std::string prefix;
   FollowedFile file;
   PositionFile positions;
+  LogLines lines;
   Counters counters;
-  uint64_t lines = 0, ignored = 0;
   bool started = false;
 };
 
@@ -133,16 +138,14 @@ int RunFollow(const config::Settings& settings, const std::vector<std::string>& 
     std::cerr << "sluice import --follow: " << conn.error().message() << "\n";
     return 1;
   }
+  pipeline::EventBuilder builder;
+  builder.SetDefaultHost(config::LocalHost(settings));
   std::vector<std::unique_ptr<Follower>> followers;
   for (const std::string& path : paths) {
     std::string prefix = LedgerPrefix(path);
-    followers.push_back(
-        std::make_unique<Follower>(std::move(prefix), path, settings.spool.dir + "/follow"));
+    followers.push_back(std::make_unique<Follower>(std::move(prefix), path, settings, builder));
   }
-  const bool keep_all = settings.ingest.keep == "all";
   std::unique_ptr<sink::BatchWriter> writer;
-  pipeline::EventBuilder builder;
-  builder.SetDefaultHost(config::LocalHost(settings));
   std::vector<std::string> lines;
   bool failed = false;
   while (!g_stop.load() && !failed) {
@@ -187,18 +190,7 @@ int RunFollow(const config::Settings& settings, const std::vector<std::string>& 
           [&](format::Batch&& batch) { batches.push_back(std::move(batch)); }, SIZE_MAX);
       builder.SetNow(WallMicros());
       const int64_t received_at = WallMicros();
-      for (const std::string& line : lines) {
-        ++f->lines;
-        bool truncated = line.size() > settings.ingest.max_datagram_bytes;
-        std::string_view text(line);
-        if (truncated) text = text.substr(0, settings.ingest.max_datagram_bytes);
-        format::EventRow row = builder.Build({text, received_at, truncated});
-        if (keep_all || row.malformed || row.is_reject == true) {
-          batcher.Add(row, pipeline::Batcher::Clock::now());
-        } else {
-          ++f->ignored;
-        }
-      }
+      for (const std::string& line : lines) f->lines.Add(line, received_at, batcher);
       batcher.Flush();
       if (!batches.empty()) {
         Status uploaded = UploadBatches(settings, "sluice follow", writer,
@@ -214,18 +206,7 @@ int RunFollow(const config::Settings& settings, const std::vector<std::string>& 
     }
     if (!any && !g_stop.load()) std::this_thread::sleep_for(kIdlePoll);
   }
-  for (auto& f : followers) {
-    auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-    std::printf(
-        "%s (follow): %llu lines: %llu rows stored (%llu malformed), %llu ignored; %llu "
-        "batches written, %llu already in the database\n",
-        f->file.path().c_str(), static_cast<unsigned long long>(f->lines),
-        static_cast<unsigned long long>(get(f->counters.stored) + get(f->counters.malformed)),
-        static_cast<unsigned long long>(get(f->counters.malformed)),
-        static_cast<unsigned long long>(f->ignored),
-        static_cast<unsigned long long>(get(f->counters.batches_committed)),
-        static_cast<unsigned long long>(get(f->counters.batches_skipped)));
-  }
+  for (auto& f : followers) PrintSummary(f->file.path(), "follow", f->lines.totals(), f->counters);
   return failed ? 1 : 0;
 }
 

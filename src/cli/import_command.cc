@@ -10,12 +10,12 @@
 #include <memory>
 
 #include "cli/batch_upload.h"
+#include "cli/log_lines.h"
 #include "cli/log_source.h"
 #include "cli/progress.h"
 #include "common/clock.h"
 #include "common/counters.h"
 #include "config/instance_id.h"
-#include "parse/exim_log_line.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "sink/batch_writer.h"
@@ -42,11 +42,6 @@ std::string ImportInstanceId(const LogSource& source) {
          std::to_string(source.size()) + ":" + std::to_string(source.modified_us() / 1'000'000);
 }
 
-struct FileTotals {
-  uint64_t lines = 0, ignored = 0;
-  uint64_t continued = 0;  // header lines of Exim rejectlog entries: part of an entry
-};
-
 }  // namespace
 
 int RunImport(const config::Settings& settings, const std::vector<std::string>& paths) {
@@ -64,14 +59,12 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     sources.push_back(std::move(*source));
   }
 
-  const bool keep_all = settings.ingest.keep == "all";
   Progress progress(total_bytes, "MB", 1'000'000);
   std::unique_ptr<sink::BatchWriter> writer;
   uint64_t bytes_before = 0, lines_all = 0, ignored_all = 0, stored_all = 0;
   for (auto& source : sources) {
     const std::string instance_id = ImportInstanceId(*source);
     Counters counters;
-    FileTotals totals;
     std::vector<format::Batch> pending;
     size_t pending_bytes = 0;
     Status status = Ok();
@@ -94,8 +87,8 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     pipeline::EventBuilder builder;
     builder.SetNow(source->modified_us());
     builder.SetDefaultHost(config::LocalHost(settings));
+    LogLines lines(settings, builder);
     int64_t received_at = WallMicros();
-    bool in_exim_entry = false;
     while (status) {
       auto line = source->NextLine();
       if (!line) {
@@ -103,28 +96,11 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
         break;
       }
       if (!*line) break;
-      ++totals.lines;
-      if ((totals.lines & 4095) == 0) {
+      if ((lines.totals().lines & 4095) == 4095) {
         received_at = WallMicros();
         progress.Update(bytes_before + source->bytes_read(), bytes_before + source->bytes_read());
       }
-      std::string_view text = **line;
-      // A rejectlog entry goes on with the header lines of its message: part of the entry,
-      // not events of their own.
-      const bool exim_entry = parse::IsEximLogLine(text);
-      if (in_exim_entry && !exim_entry) {
-        ++totals.continued;
-        continue;
-      }
-      in_exim_entry = exim_entry;
-      bool truncated = text.size() > settings.ingest.max_datagram_bytes;
-      if (truncated) text = text.substr(0, settings.ingest.max_datagram_bytes);
-      format::EventRow row = builder.Build({text, received_at, truncated});
-      if (keep_all || row.malformed || row.is_reject == true) {
-        batcher.Add(row, pipeline::Batcher::Clock::now());
-      } else {
-        ++totals.ignored;
-      }
+      lines.Add(**line, received_at, batcher);
     }
     Status read_status = status;  // a damaged file still loads the lines before the damage
     status = Ok();
@@ -133,23 +109,7 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
     bytes_before += source->bytes_read();
     progress.Update(bytes_before, bytes_before, &source == &sources.back());
 
-    auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-    std::printf(
-        "%s (%.*s): %llu lines: %llu rows stored (%llu malformed), %llu ignored, %llu "
-        "dead-lettered; %llu batches written, %llu already in the database%s\n",
-        source->name().c_str(), static_cast<int>(source->format().size()), source->format().data(),
-        static_cast<unsigned long long>(totals.lines),
-        static_cast<unsigned long long>(get(counters.stored) + get(counters.malformed)),
-        static_cast<unsigned long long>(get(counters.malformed)),
-        static_cast<unsigned long long>(totals.ignored),
-        static_cast<unsigned long long>(get(counters.dead_lettered)),
-        static_cast<unsigned long long>(get(counters.batches_committed)),
-        static_cast<unsigned long long>(get(counters.batches_skipped)),
-        totals.continued == 0 ? ""
-                              : ("; " + std::to_string(totals.continued) +
-                                 " header lines of Exim rejectlog entries (not events)")
-                                    .c_str());
-    std::fflush(stdout);
+    PrintSummary(source->name(), source->format(), lines.totals(), counters);
     for (const Status* problem : {&read_status, &status}) {
       if (!*problem) {
         std::cerr << "sluice import: " << problem->error().message() << "\n";
@@ -161,9 +121,9 @@ int RunImport(const config::Settings& settings, const std::vector<std::string>& 
                    "skipped)\n";
       return 1;
     }
-    lines_all += totals.lines;
-    ignored_all += totals.ignored;
-    stored_all += get(counters.stored) + get(counters.malformed);
+    lines_all += lines.totals().lines;
+    ignored_all += lines.totals().ignored;
+    stored_all += counters.stored.load() + counters.malformed.load();
   }
   double seconds = progress.seconds();
   std::printf(

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -110,6 +111,57 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   EXPECT_GE(tick(3), 1);
   EXPECT_TRUE(health.Last().alive);
   EXPECT_EQ(health.Last().episodes.at("writers"), 1u);
+  pool.Stop();
+  pipeline.Stop();
+}
+
+// No writer connected while events wait: unhealthy once that has lasted 30 s (not before),
+// logged and counted once for the episode, and healthy again once nothing waits.
+TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) {
+  sluice::testing::TempDir dir;
+  sluice::testing::FakeClock clock;
+  Env env{DefaultEnv().fs, clock};
+  Counters counters;
+  spool::SpoolOptions spool_options;
+  spool_options.dir = dir.File("spool");
+  auto spool = spool::Spool::Open(spool_options, env, counters);
+  ASSERT_TRUE(spool);
+  sink::WriterPoolOptions pool_options;
+  pool_options.conninfo = "host=" + dir.path() + " connect_timeout=1";  // no server there
+  pool_options.writers = 1;
+  pool_options.backoff_min = std::chrono::hours(1);
+  pool_options.backoff_max = std::chrono::hours(1);
+  sink::WriterPool pool(pool_options, **spool, counters, clock);
+  ingest::DatagramQueue queue(1 << 20, 256 << 10, 1);
+  pipeline::Pipeline pipeline(queue, counters, clock, {}, [&pool](format::Batch&& batch) {
+    return pool.Submit(std::move(batch));
+  });
+  const DaemonView view{counters, queue, **spool, pool, pipeline, clock};
+  HealthMonitor health(view);
+
+  std::optional<format::Batch> batch;
+  pipeline::Batcher batcher(1, std::chrono::hours(1), 1,
+                            [&](format::Batch&& made) { batch = std::move(made); });
+  format::EventRow row;
+  row.raw = "waiting";
+  batcher.Add(row, pipeline::Batcher::Clock::now());
+  ASSERT_TRUE(batch && pool.Submit(std::move(*batch)));
+  ASSERT_TRUE(WaitUntil([&] { return counters.db_errors.load() >= 1; }, std::chrono::seconds(30)));
+
+  // The pipeline beats within 50 ms of real time after each move of the clock.
+  auto advance = [&](int seconds) {
+    clock.Advance(std::chrono::seconds(seconds));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  };
+  EXPECT_TRUE(health.Check().healthy());
+  advance(29);
+  EXPECT_TRUE(health.Check().healthy());
+  advance(2);
+  HealthReport report = health.Check();
+  EXPECT_EQ(report.Summary(), "database unreachable: no connection for 31 s, 1 events waiting");
+  EXPECT_TRUE(report.alive) << "waiting on the database is not being stuck";
+  advance(10);
+  EXPECT_EQ(health.Check().episodes.at("database"), 1u) << "one episode, however long";
   pool.Stop();
   pipeline.Stop();
 }

@@ -43,6 +43,9 @@ std::optional<SyslogFrame> ParseEximLogLine(std::string_view line,
     logged_at_us += (resolver.utc_offset_seconds() - offset_s) * 1'000'000;
     pos = std::min(line.size(), pos + 6);
   }
+  if (logged_at_us < kFirstStorableMicros || logged_at_us >= kEndOfStorableMicros) {
+    return std::nullopt;
+  }
   std::string_view rest = line.substr(pos);
   // A syslog file line with this stamp names a host and a tag next: not Exim's own format.
   size_t first_end = rest.find(' ');

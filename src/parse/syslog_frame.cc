@@ -106,7 +106,10 @@ std::optional<Stamp> IsoStamp(std::string_view s, const TimestampResolver& resol
   } else {
     offset = resolver.utc_offset_seconds();  // "YYYY-MM-DD hh:mm:ss": the daemon's local time
   }
-  return Stamp{(local_seconds - offset) * kMicros + frac_us, pos};
+  // "0000-..." and a zone that moves 0001-01-01 before it are not stamps a row can hold.
+  const int64_t us = (local_seconds - offset) * kMicros + frac_us;
+  if (us < kFirstStorableMicros || us >= kEndOfStorableMicros) return std::nullopt;
+  return Stamp{us, pos};
 }
 
 std::string_view NextToken(std::string_view s, size_t& pos) {

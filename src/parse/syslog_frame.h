@@ -16,6 +16,11 @@ struct SyslogFrame {
   std::string_view message;  // what follows "tag[pid]: " (the whole line if unframed)
 };
 
+// The time stamps a row can hold: from 0001-01-01 up to 10000-01-01 (UTC), µs since the
+// epoch, as sluice's COPY encoding of a timestamp does (format/copy_decoder.cc).
+inline constexpr int64_t kFirstStorableMicros = -62'135'596'800'000'000;
+inline constexpr int64_t kEndOfStorableMicros = 253'402'300'800'000'000;
+
 // Converts RFC 3164 timestamps, which carry no year and no zone: they are read as local time
 // of the daemon's zone, in the year that puts them no more than a day in the future.
 // Not thread-safe: each pipeline thread owns one.

@@ -69,6 +69,16 @@ TEST_F(EximLogLineTest, OtherLinesAreNotEximLogLines) {
   EXPECT_TRUE(IsEximLogLine("2024-01-31 13:00:00 H=x"));
 }
 
+// Found by the row builder fuzzer: a stamp before year 1 encodes a timestamp sluice's COPY
+// stream cannot hold. Such a line has no time stamp, and is no Exim line.
+TEST_F(EximLogLineTest, StampsBeforeYearOneAreNotStamps) {
+  EXPECT_FALSE(IsEximLogLine("0000-11-28 10:07:45 H=x"));
+  EXPECT_FALSE(IsEximLogLine("0001-01-01 00:30:00 +0100 H=x"));
+  EXPECT_TRUE(IsEximLogLine("0001-01-01 01:30:00 +0100 H=x"));
+  auto frame = ParseSyslogFrame("0000-11-28 10:07:45 mx3 eyim[800d]: itted", resolver_);
+  EXPECT_TRUE(!frame || !frame->logged_at_us);
+}
+
 TEST_F(EximLogLineTest, ItsMessageParsesAsASyslogCopyWould) {
   auto frame = ParseEximLogLine(
       "2024-01-31 13:00:00 [77] 1rAbCd-000123-Ab H=mail.example.com (helo.example) "

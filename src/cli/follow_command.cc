@@ -47,21 +47,15 @@ std::string InstanceId(const std::string& prefix, const FollowPosition& at) {
   return prefix + std::to_string(at.inode) + ":" + std::to_string(at.generation);
 }
 
-std::string SqlLiteral(const std::string& text) {
-  std::string literal = "'";
-  for (char c : text) literal += c == '\'' ? std::string("''") : std::string(1, c);
-  return literal + "'";
-}
-
 // The furthest committed position of `inode` in the ledger (generation, then offset).
 Result<FollowPosition> CommittedPosition(sink::PgConnection& conn, const std::string& prefix,
                                          uint64_t inode) {
   const std::string mine = prefix + std::to_string(inode) + ":";
-  auto rows =
-      conn.ExecColumn("SELECT substr(instance_id, length(" + SqlLiteral(mine) +
-                      ") + 1) || ':' || max(batch_id) "
-                      "FROM sluice.batches WHERE left(instance_id, length(" +
-                      SqlLiteral(mine) + ")) = " + SqlLiteral(mine) + " GROUP BY instance_id");
+  const std::string literal = conn.Literal(mine);
+  auto rows = conn.ExecColumn("SELECT substr(instance_id, length(" + literal +
+                              ") + 1) || ':' || max(batch_id) FROM sluice.batches WHERE "
+                              "left(instance_id, length(" +
+                              literal + ")) = " + literal + " GROUP BY instance_id");
   if (!rows) return tl::unexpected(rows.error());
   FollowPosition best{inode, 0, 0};
   for (const std::string& row : *rows) {  // "GEN:OFFSET"

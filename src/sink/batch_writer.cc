@@ -10,18 +10,13 @@
 namespace sluice::sink {
 
 BatchWriter::BatchWriter(std::unique_ptr<PgConnection> conn, const std::string& instance_id)
-    : conn_(std::move(conn)), instance_id_(instance_id), instance_literal_(Quote(instance_id)) {}
+    : conn_(std::move(conn)),
+      instance_id_(instance_id),
+      instance_literal_(conn_->Literal(instance_id)) {}
 
 std::string BatchWriter::LiteralFor(const format::Batch& batch) const {
   if (batch.instance_id.empty() || batch.instance_id == instance_id_) return instance_literal_;
-  return Quote(batch.instance_id);
-}
-
-std::string BatchWriter::Quote(const std::string& text) const {
-  char* literal = PQescapeLiteral(conn_->raw(), text.data(), text.size());
-  std::string quoted = literal != nullptr ? literal : "'?'";
-  PQfreemem(literal);
-  return quoted;
+  return conn_->Literal(batch.instance_id);
 }
 
 Result<std::vector<WriteOutcome>> BatchWriter::Write(std::vector<format::Batch>& batches) {

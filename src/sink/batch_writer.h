@@ -42,7 +42,6 @@ class BatchWriter {
  private:
   // The ledger name of `batch` (its own, or this writer's) quoted as an SQL literal.
   std::string LiteralFor(const format::Batch& batch) const;
-  std::string Quote(const std::string& text) const;
 
   std::unique_ptr<PgConnection> conn_;
   std::string instance_id_;

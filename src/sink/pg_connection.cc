@@ -102,6 +102,13 @@ void PgConnection::Cancel() {
   (void)PQcancel(cancel_, error.data(), static_cast<int>(error.size()));
 }
 
+std::string PgConnection::Literal(std::string_view text) const {
+  char* literal = PQescapeLiteral(conn_, text.data(), text.size());
+  std::string quoted = literal != nullptr ? literal : "'?'";
+  PQfreemem(literal);
+  return quoted;
+}
+
 void PgConnection::Abort() {
   aborted_.store(true, std::memory_order_relaxed);
   Cancel();

@@ -46,6 +46,9 @@ class PgConnection {
   Status ExecParams(const std::string& sql, const std::vector<const char*>& params);
   // Runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
   Status CopyIn(std::string_view copy_sql, std::string_view data);
+  // `text` as an SQL string literal, quoted and escaped by libpq for this connection
+  // (PQescapeLiteral); "'?'" should libpq fail (out of memory).
+  std::string Literal(std::string_view text) const;
   // Asks the server to cancel the running statement. Thread-safe.
   void Cancel();
   // Makes the statement in progress, and every later one, fail at once (kUnavailable) without

@@ -3,16 +3,6 @@
 namespace sluice::sink {
 namespace {
 
-// `text` in single quotes, as an SQL literal (the names here hold no quote).
-std::string Literal(std::string_view text) {
-  std::string literal;
-  literal.reserve(text.size() + 2);
-  literal.push_back('\'');
-  literal.append(text);
-  literal.push_back('\'');
-  return literal;
-}
-
 // "schema sluice", "sluice.events", "sluice.ensure_partitions(integer)".
 std::string ObjectName(const Privilege& p) {
   if (p.kind == "schema") return "schema sluice";
@@ -22,9 +12,9 @@ std::string ObjectName(const Privilege& p) {
 // An SQL expression true when the connected role has `p`. Objects are found by OID in the
 // catalogs (readable by every role), so that a role without USAGE on the schema gets false
 // rather than "permission denied"; a missing object is NULL.
-std::string HasPrivilege(const Privilege& p) {
-  const std::string privilege = Literal(p.privilege);
-  const std::string name = Literal(p.name);
+std::string HasPrivilege(const PgConnection& conn, const Privilege& p) {
+  const std::string privilege = conn.Literal(p.privilege);
+  const std::string name = conn.Literal(p.name);
   if (p.kind == "schema") {
     return "has_schema_privilege((SELECT oid FROM pg_namespace WHERE nspname = 'sluice'), " +
            privilege + ")";
@@ -80,8 +70,9 @@ Result<std::vector<std::string>> MissingWriterPrivileges(PgConnection& conn) {
   std::string rows;
   int position = 0;
   for (const Privilege& p : WriterPrivileges()) {
-    rows += std::string(rows.empty() ? "" : ",\n") + "(" + std::to_string(++position) + ", '" +
-            std::string(p.privilege) + " on " + ObjectName(p) + "', " + HasPrivilege(p) + ")";
+    rows += std::string(rows.empty() ? "" : ",\n") + "(" + std::to_string(++position) + ", " +
+            conn.Literal(std::string(p.privilege) + " on " + ObjectName(p)) + ", " +
+            HasPrivilege(conn, p) + ")";
   }
   return conn.ExecColumn("SELECT need.what FROM (VALUES " + rows +
                          ") AS need(position, what, granted) WHERE NOT coalesce(need.granted, "

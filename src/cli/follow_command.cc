@@ -1,7 +1,6 @@
 #include "cli/follow_command.h"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -36,11 +35,9 @@ void RequestStop(int) { g_stop.store(true); }
 
 // "follow:HOST:PATH:" — the ledger names of a followed file's batches start with this.
 std::string LedgerPrefix(const std::string& path) {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
-  return "follow:" + std::string(host) + ":" + (ec ? path : absolute.string()) + ":";
+  return "follow:" + config::MachineName() + ":" + (ec ? path : absolute.string()) + ":";
 }
 
 std::string InstanceId(const std::string& prefix, const FollowPosition& at) {

@@ -5,25 +5,18 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+
+#include "common/posix_file_system.h"
 
 namespace sluice::cli {
-namespace {
-
-Error FileError(const std::string& what, const std::string& path) {
-  return Error(ErrorCode::kUnavailable, what + " " + path + ": " + std::strerror(errno));
-}
-
-}  // namespace
-
 Result<bool> FollowedFile::Open(const FollowPosition& at) {
   UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return false;
-    return tl::unexpected(FileError("cannot open", path_));
+    return tl::unexpected(FileError("cannot open", path_, errno));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return tl::unexpected(FileError("cannot stat", path_));
+  if (::fstat(fd.get(), &st) != 0) return tl::unexpected(FileError("cannot stat", path_, errno));
   position_ = at;
   if (at.inode != st.st_ino) {
     position_ = {st.st_ino, 0, 0};
@@ -31,7 +24,7 @@ Result<bool> FollowedFile::Open(const FollowPosition& at) {
     position_ = {st.st_ino, at.generation + 1, 0};
   }
   if (::lseek(fd.get(), static_cast<off_t>(position_.offset), SEEK_SET) < 0) {
-    return tl::unexpected(FileError("cannot seek in", path_));
+    return tl::unexpected(FileError("cannot seek in", path_, errno));
   }
   fd_ = std::move(fd);
   pending_.clear();
@@ -41,13 +34,13 @@ Result<bool> FollowedFile::Open(const FollowPosition& at) {
 Status FollowedFile::CheckRotation() {
   struct stat now {};
   struct stat path_now {};
-  if (::fstat(fd_.get(), &now) != 0) return tl::unexpected(FileError("cannot stat", path_));
+  if (::fstat(fd_.get(), &now) != 0) return tl::unexpected(FileError("cannot stat", path_, errno));
   if (static_cast<uint64_t>(now.st_size) < position_.offset + pending_.size()) {
     // Truncated in place (copytruncate): a new life of the same file, from its start.
     position_ = {position_.inode, position_.generation + 1, 0};
     pending_.clear();
     if (::lseek(fd_.get(), 0, SEEK_SET) < 0)
-      return tl::unexpected(FileError("cannot seek in", path_));
+      return tl::unexpected(FileError("cannot seek in", path_, errno));
     return Ok();
   }
   bool renamed = ::stat(path_.c_str(), &path_now) != 0 || path_now.st_ino != now.st_ino;
@@ -84,7 +77,7 @@ Result<FollowPosition> FollowedFile::Read(std::vector<std::string>& lines, size_
     }
     ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return tl::unexpected(FileError("cannot read", path_));
+    if (n < 0) return tl::unexpected(FileError("cannot read", path_, errno));
     if (n == 0) {
       if (lines.empty()) SLUICE_RETURN_IF_ERROR(CheckRotation());
       break;

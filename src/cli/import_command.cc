@@ -1,7 +1,5 @@
 #include "cli/import_command.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,19 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string HostName() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : "localhost";
-}
-
 // The ledger identity of one import: the same unchanged file always gets the same one.
 std::string ImportInstanceId(const LogSource& source) {
   if (source.name() == "stdin") {
-    return "import:" + HostName() + ":stdin:" + std::to_string(WallMicros());
+    return "import:" + config::MachineName() + ":stdin:" + std::to_string(WallMicros());
   }
   std::error_code ec;
   fs::path path = fs::canonical(source.name(), ec);
-  return "import:" + HostName() + ":" + (ec ? source.name() : path.string()) + ":" +
+  return "import:" + config::MachineName() + ":" + (ec ? source.name() : path.string()) + ":" +
          std::to_string(source.size()) + ":" + std::to_string(source.modified_us() / 1'000'000);
 }
 

@@ -4,15 +4,11 @@
 
 namespace sluice::config {
 
-namespace {
-
 std::string MachineName() {
   char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return host;
+  return ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? std::string(host)
+                                                                      : "localhost";
 }
-
-}  // namespace
 
 std::string InstanceId(const Settings& settings) {
   if (!settings.database.instance_id.empty()) return settings.database.instance_id;

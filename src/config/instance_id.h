@@ -13,6 +13,9 @@ namespace sluice::config {
 // Thread-safe.
 std::string InstanceId(const Settings& settings);
 
+// This machine's name (gethostname), "localhost" if it has none. Thread-safe.
+std::string MachineName();
+
 // The host name rows get when their syslog header names none: ingest.host when set, else this
 // machine's name (gethostname). Thread-safe.
 std::string LocalHost(const Settings& settings);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -37,6 +38,55 @@ int Count(int fd, const std::string& text, std::chrono::milliseconds wait) {
   return found;
 }
 
+std::unique_ptr<spool::Spool> OpenSpool(const std::string& dir, size_t memory_bytes, Env& env,
+                                        Counters& counters) {
+  spool::SpoolOptions options;
+  options.dir = dir;
+  options.memory_bytes = memory_bytes;
+  auto opened = spool::Spool::Open(options, env, counters);
+  if (!opened) {
+    ADD_FAILURE() << opened.error().message();
+    std::abort();  // nothing below can run without it
+  }
+  return std::move(*opened);
+}
+
+// What the service monitor and health watch, as RunDaemon wires it, without the socket: a
+// spool in `spool_dir` holding `spool_memory_bytes` in memory, a writer pool, the ingest
+// queue and the pipeline, all on `env`.
+struct Engine {
+  Engine(Env& env, const std::string& spool_dir, size_t spool_memory_bytes,
+         const sink::WriterPoolOptions& pool_options)
+      : spool(OpenSpool(spool_dir, spool_memory_bytes, env, counters)),
+        pool(pool_options, *spool, counters, env.clock),
+        pipeline(queue, counters, env.clock, {},
+                 [this](format::Batch&& batch) { return pool.Submit(std::move(batch)); }),
+        view{counters, queue, *spool, pool, pipeline, env.clock} {}
+  ~Engine() {
+    pool.Stop();
+    pipeline.Stop();
+  }
+
+  Counters counters;
+  std::unique_ptr<spool::Spool> spool;
+  sink::WriterPool pool;
+  ingest::DatagramQueue queue{1 << 20, 256 << 10, 1};
+  pipeline::Pipeline pipeline;
+  const DaemonView view;
+};
+
+// A batch of one detail row, made by the pipeline's own batcher.
+format::Batch OneRowBatch(const std::string& raw, int64_t received_at_us) {
+  std::optional<format::Batch> batch;
+  pipeline::Batcher batcher(1, std::chrono::hours(1), 1,
+                            [&](format::Batch&& made) { batch = std::move(made); });
+  format::EventRow row;
+  row.received_at_us = received_at_us;
+  row.raw = raw;
+  batcher.Add(row, pipeline::Batcher::Clock::now());
+  return std::move(*batch);
+}
+
 TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   auto& pg = sluice::testing::SharedPgSandbox();
   ASSERT_TRUE(pg.started()) << pg.start_output();
@@ -53,23 +103,13 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   PosixFileSystem posix;
   sluice::testing::FaultInjectionFileSystem fs(posix);
   Env env{fs, clock};
-  Counters counters;
-  spool::SpoolOptions spool_options;
-  spool_options.dir = dir.File("spool");
-  spool_options.memory_bytes = 16;  // batches on disk only: writers read them back
-  auto spool = spool::Spool::Open(spool_options, env, counters);
-  ASSERT_TRUE(spool);
   sink::WriterPoolOptions pool_options;
   pool_options.conninfo = pg.writer_conninfo();
   pool_options.writers = 1;
-  sink::WriterPool pool(pool_options, **spool, counters, clock);
-  ingest::DatagramQueue queue(1 << 20, 256 << 10, 1);
-  pipeline::Pipeline pipeline(queue, counters, clock, {}, [&pool](format::Batch&& batch) {
-    return pool.Submit(std::move(batch));
-  });
-  const DaemonView view{counters, queue, **spool, pool, pipeline, clock};
-  HealthMonitor health(view);
-  ServiceMonitor monitor(view, health, notifier);
+  // 16 bytes of memory: batches are on disk only, and writers read them back.
+  Engine engine(env, dir.File("spool"), 16, pool_options);
+  HealthMonitor health(engine.view);
+  ServiceMonitor monitor(engine.view, health, notifier);
   // Moves the clock `seconds` seconds, one at a time, reading the notify socket as systemd
   // would (a full socket would block the sender); the WATCHDOG=1 pings that came.
   auto tick = [&](int seconds) {
@@ -84,14 +124,7 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   EXPECT_GE(tick(3), 1);
 
   fs.HangNext(sluice::testing::FileOp::kRead);
-  std::optional<format::Batch> batch;  // one detail row, through the pipeline's own batcher
-  pipeline::Batcher batcher(1, std::chrono::hours(1), 1,
-                            [&](format::Batch&& made) { batch = std::move(made); });
-  format::EventRow row;
-  row.received_at_us = clock.WallMicros();
-  row.raw = "stuck";
-  batcher.Add(row, pipeline::Batcher::Clock::now());
-  ASSERT_TRUE(batch && pool.Submit(std::move(*batch)));
+  ASSERT_TRUE(engine.pool.Submit(OneRowBatch("stuck", clock.WallMicros())));
   ASSERT_TRUE(WaitUntil([&] { return fs.hanging(); }, std::chrono::seconds(30)));
   // The monitor looks once a second of the clock: stuck once 30 s have passed, not before.
   int seconds = 0;
@@ -106,47 +139,29 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   EXPECT_EQ(tick(5), 0);
 
   fs.Release();
-  ASSERT_TRUE(
-      WaitUntil([&] { return counters.batches_committed.load() == 1; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(WaitUntil([&] { return engine.counters.batches_committed.load() == 1; },
+                        std::chrono::seconds(30)));
   EXPECT_GE(tick(3), 1);
   EXPECT_TRUE(health.Last().alive);
   EXPECT_EQ(health.Last().episodes.at("writers"), 1u);
-  pool.Stop();
-  pipeline.Stop();
 }
 
 // No writer connected while events wait: unhealthy once that has lasted 30 s (not before),
-// logged and counted once for the episode, and healthy again once nothing waits.
+// and counted once for the episode however long it lasts.
 TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) {
   sluice::testing::TempDir dir;
   sluice::testing::FakeClock clock;
   Env env{DefaultEnv().fs, clock};
-  Counters counters;
-  spool::SpoolOptions spool_options;
-  spool_options.dir = dir.File("spool");
-  auto spool = spool::Spool::Open(spool_options, env, counters);
-  ASSERT_TRUE(spool);
   sink::WriterPoolOptions pool_options;
   pool_options.conninfo = "host=" + dir.path() + " connect_timeout=1";  // no server there
   pool_options.writers = 1;
   pool_options.backoff_min = std::chrono::hours(1);
   pool_options.backoff_max = std::chrono::hours(1);
-  sink::WriterPool pool(pool_options, **spool, counters, clock);
-  ingest::DatagramQueue queue(1 << 20, 256 << 10, 1);
-  pipeline::Pipeline pipeline(queue, counters, clock, {}, [&pool](format::Batch&& batch) {
-    return pool.Submit(std::move(batch));
-  });
-  const DaemonView view{counters, queue, **spool, pool, pipeline, clock};
-  HealthMonitor health(view);
-
-  std::optional<format::Batch> batch;
-  pipeline::Batcher batcher(1, std::chrono::hours(1), 1,
-                            [&](format::Batch&& made) { batch = std::move(made); });
-  format::EventRow row;
-  row.raw = "waiting";
-  batcher.Add(row, pipeline::Batcher::Clock::now());
-  ASSERT_TRUE(batch && pool.Submit(std::move(*batch)));
-  ASSERT_TRUE(WaitUntil([&] { return counters.db_errors.load() >= 1; }, std::chrono::seconds(30)));
+  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, pool_options);
+  HealthMonitor health(engine.view);
+  ASSERT_TRUE(engine.pool.Submit(OneRowBatch("waiting", clock.WallMicros())));
+  ASSERT_TRUE(
+      WaitUntil([&] { return engine.counters.db_errors.load() >= 1; }, std::chrono::seconds(30)));
 
   // The pipeline beats within 50 ms of real time after each move of the clock.
   auto advance = [&](int seconds) {
@@ -162,8 +177,6 @@ TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) 
   EXPECT_TRUE(report.alive) << "waiting on the database is not being stuck";
   advance(10);
   EXPECT_EQ(health.Check().episodes.at("database"), 1u) << "one episode, however long";
-  pool.Stop();
-  pipeline.Stop();
 }
 
 }  // namespace

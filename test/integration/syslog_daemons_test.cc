@@ -13,6 +13,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +70,19 @@ class SyslogDaemonsTest : public ::testing::Test {
     pg().Query("TRUNCATE sluice.events, sluice.batches");
   }
 
+  // Runs the syslog daemon `argv` (which takes `dir`/devlog as its /dev/log), sends through it
+  // and checks what lands (SendAndCheck), then stops it.
+  void RunAndCheck(DaemonHarness& daemon, const std::vector<std::string>& argv,
+                   const std::string& dir) {
+    BackgroundProcess server(argv, dir + "/server.log");
+    ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir + "/devlog"); },
+                          std::chrono::seconds(20)))
+        << server.Output();
+    SendAndCheck(daemon, dir + "/devlog");
+    server.Signal(SIGTERM);
+    (void)server.Wait(std::chrono::seconds(20));
+  }
+
   // Sends, through `devlog`, a reject as Postfix's submission smtpd of instance postfix-out
   // (a tag of 27 characters plus the pid), the same reject on another facility, and a mail
   // line that is not a reject; waits for what should land.
@@ -117,15 +131,7 @@ TEST_F(SyslogDaemonsTest, RsyslogWithTheShippedFileForwardsTheMailFacility) {
       << "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
       << "input(type=\"imuxsock\" Socket=\"" << dir << "/devlog\")\n"
       << "$IncludeConfig " << dir << "/sluice.conf\n";
-  BackgroundProcess rsyslogd(
-      {"rsyslogd", "-n", "-f", dir + "/rsyslog.conf", "-i", dir + "/rsyslogd.pid"},
-      dir + "/rsyslogd.log");
-  ASSERT_TRUE(
-      WaitUntil([&] { return std::filesystem::exists(dir + "/devlog"); }, std::chrono::seconds(20)))
-      << rsyslogd.Output();
-  SendAndCheck(daemon, dir + "/devlog");
-  rsyslogd.Signal(SIGTERM);
-  (void)rsyslogd.Wait(std::chrono::seconds(20));
+  RunAndCheck(daemon, {"rsyslogd", "-n", "-f", dir + "/rsyslog.conf", "-i", dir + "/pid"}, dir);
 }
 
 TEST_F(SyslogDaemonsTest, SyslogNgWithTheShippedFileForwardsTheMailFacility) {
@@ -157,15 +163,10 @@ TEST_F(SyslogDaemonsTest, SyslogNgWithTheShippedFileForwardsTheMailFacility) {
       << "@include \"" << dir << "/sluice.conf\"\n";
   auto syntax = RunProcess(syslog_ng({"--syntax-only", "-f", dir + "/syslog-ng.conf"}));
   EXPECT_EQ(syntax.exit_code, 0) << syntax.output;
-  BackgroundProcess server(syslog_ng({"-F", "--no-caps", "-f", dir + "/syslog-ng.conf", "-p",
-                                      dir + "/pid", "-c", dir + "/ctl", "-R", dir + "/persist"}),
-                           dir + "/syslog-ng.log");
-  ASSERT_TRUE(
-      WaitUntil([&] { return std::filesystem::exists(dir + "/devlog"); }, std::chrono::seconds(20)))
-      << server.Output();
-  SendAndCheck(daemon, dir + "/devlog");
-  server.Signal(SIGTERM);
-  (void)server.Wait(std::chrono::seconds(20));
+  RunAndCheck(daemon,
+              syslog_ng({"-F", "--no-caps", "-f", dir + "/syslog-ng.conf", "-p", dir + "/pid", "-c",
+                         dir + "/ctl", "-R", dir + "/persist"}),
+              dir);
 }
 
 }  // namespace

@@ -13,11 +13,11 @@
 #include <thread>
 
 #include "cli/batch_upload.h"
-#include "cli/followed_file.h"
 #include "cli/log_lines.h"
 #include "common/clock.h"
 #include "common/counters.h"
 #include "config/instance_id.h"
+#include "ingest/followed_file.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "sink/pg_connection.h"
@@ -40,13 +40,13 @@ std::string LedgerPrefix(const std::string& path) {
   return "follow:" + config::MachineName() + ":" + (ec ? path : absolute.string()) + ":";
 }
 
-std::string InstanceId(const std::string& prefix, const FollowPosition& at) {
+std::string InstanceId(const std::string& prefix, const FilePosition& at) {
   return prefix + std::to_string(at.inode) + ":" + std::to_string(at.generation);
 }
 
 // The furthest committed position of `inode` in the ledger (generation, then offset).
-Result<FollowPosition> CommittedPosition(sink::PgConnection& conn, const std::string& prefix,
-                                         uint64_t inode) {
+Result<FilePosition> CommittedPosition(sink::PgConnection& conn, const std::string& prefix,
+                                       uint64_t inode) {
   const std::string mine = prefix + std::to_string(inode) + ":";
   const std::string literal = conn.Literal(mine);
   auto rows = conn.ExecColumn("SELECT substr(instance_id, length(" + literal +
@@ -54,9 +54,9 @@ Result<FollowPosition> CommittedPosition(sink::PgConnection& conn, const std::st
                               "left(instance_id, length(" +
                               literal + ")) = " + literal + " GROUP BY instance_id");
   if (!rows) return tl::unexpected(rows.error());
-  FollowPosition best{inode, 0, 0};
+  FilePosition best{inode, 0, 0};
   for (const std::string& row : *rows) {  // "GEN:OFFSET"
-    FollowPosition at{inode, 0, 0};
+    FilePosition at{inode, 0, 0};
     size_t colon = row.find(':');
     std::from_chars(row.data(), row.data() + colon, at.generation);
     std::from_chars(row.data() + colon + 1, row.data() + row.size(), at.offset);
@@ -76,14 +76,14 @@ class PositionFile {
     std::error_code ec;
     fs::create_directories(dir, ec);
   }
-  FollowPosition Load() const {
-    FollowPosition at;
+  FilePosition Load() const {
+    FilePosition at;
     std::ifstream in(path_);
     in >> at.inode >> at.generation >> at.offset;
-    return in ? at : FollowPosition{};
+    return in ? at : FilePosition{};
   }
   // Written to a new file and renamed over the old one: never half written.
-  void Save(const FollowPosition& at) const {
+  void Save(const FilePosition& at) const {
     const std::string temp = path_ + ".new";
     {
       std::ofstream out(temp, std::ios::trunc);
@@ -106,16 +106,12 @@ struct Follower {
         positions(settings.spool.dir + "/follow", prefix),
         lines(settings, builder) {}
   std::string prefix;
-  FollowedFile file;
+  ingest::FollowedFile file;
   PositionFile positions;
   LogLines lines;
   Counters counters;
   bool started = false;
 };
-
-bool Later(const FollowPosition& a, const FollowPosition& b) {
-  return a.generation > b.generation || (a.generation == b.generation && a.offset > b.offset);
-}
 
 }  // namespace
 
@@ -143,7 +139,7 @@ int RunFollow(const config::Settings& settings, const std::vector<std::string>& 
     bool any = false;
     for (auto& f : followers) {
       if (!f->started) {  // resume where the ledger (or the position file) says
-        auto opened = f->file.Open(FollowPosition{});
+        auto opened = f->file.Open(FilePosition{});
         if (!opened) {
           std::cerr << "sluice import --follow: " << opened.error().message() << "\n";
           failed = true;
@@ -157,8 +153,8 @@ int RunFollow(const config::Settings& settings, const std::vector<std::string>& 
           failed = true;
           break;
         }
-        FollowPosition at = *committed;
-        if (FollowPosition kept = f->positions.Load(); kept.inode == inode && Later(kept, at)) {
+        FilePosition at = *committed;
+        if (FilePosition kept = f->positions.Load(); kept.inode == inode && Later(kept, at)) {
           at = kept;
         }
         if (!f->file.Open(at)) failed = true;

@@ -2,28 +2,18 @@
 
 #include <cstdio>
 
-#include "parse/exim_log_line.h"
-
 namespace sluice::cli {
 
 LogLines::LogLines(const config::Settings& settings, pipeline::EventBuilder& builder)
     : keep_all_(settings.ingest.keep == "all"),
-      max_bytes_(settings.ingest.max_datagram_bytes),
-      builder_(builder) {}
+      rows_(builder, settings.ingest.max_datagram_bytes) {}
 
 void LogLines::Add(std::string_view line, int64_t received_at_us, pipeline::Batcher& batcher) {
   ++totals_.lines;
-  const bool exim_entry = parse::IsEximLogLine(line);
-  if (in_exim_entry_ && !exim_entry) {
-    ++totals_.continued;
-    return;
-  }
-  in_exim_entry_ = exim_entry;
-  const bool truncated = line.size() > max_bytes_;
-  if (truncated) line = line.substr(0, max_bytes_);
-  format::EventRow row = builder_.Build({line, received_at_us, truncated});
-  if (keep_all_ || row.malformed || row.is_reject == true) {
-    batcher.Add(row, pipeline::Batcher::Clock::now());
+  std::optional<format::EventRow> row = rows_.Build(line, received_at_us);
+  if (!row) return;
+  if (keep_all_ || row->malformed || row->is_reject == true) {
+    batcher.Add(*row, pipeline::Batcher::Clock::now());
   } else {
     ++totals_.ignored;
   }

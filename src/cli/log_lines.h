@@ -8,13 +8,14 @@
 #include "config/settings.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
+#include "pipeline/log_line_builder.h"
 
 namespace sluice::cli {
 
-// What `sluice import` and `sluice import --follow` do with each line of a log file: the
-// header lines that follow an Exim rejectlog entry are part of it, not events; any other line
-// is cut at ingest.max_datagram_bytes, built into a row by `builder` and added to `batcher`
-// when ingest.keep keeps it (else counted as ignored). Not thread-safe; `builder` must
+// What `sluice import` and `sluice import --follow` do with each line of a log file: rows
+// as pipeline::LogLineBuilder makes them (lines cut at ingest.max_datagram_bytes, Exim
+// rejectlog header lines not events), added to `batcher` when ingest.keep keeps them (else
+// counted as ignored). Not thread-safe; `builder` must
 // outlive this.
 class LogLines {
  public:
@@ -27,13 +28,15 @@ class LogLines {
   LogLines(const config::Settings& settings, pipeline::EventBuilder& builder);
 
   void Add(std::string_view line, int64_t received_at_us, pipeline::Batcher& batcher);
-  const Totals& totals() const { return totals_; }
+  Totals totals() const {
+    Totals totals = totals_;
+    totals.continued = rows_.continued();
+    return totals;
+  }
 
  private:
   const bool keep_all_;
-  const size_t max_bytes_;
-  pipeline::EventBuilder& builder_;
-  bool in_exim_entry_ = false;
+  pipeline::LogLineBuilder rows_;
   Totals totals_;
 };
 

@@ -16,6 +16,8 @@ std::string Counters::Summary() const {
       << ") ignored=" << get(ignored) << " aggregate_rows=" << get(aggregate_rows)
       << " shed_rows=" << get(shed_rows) << " forwarded=" << get(forwarded)
       << " forward_dropped=" << get(forward_dropped) << " forward_refused=" << get(forward_refused)
+      << " followed=" << get(followed) << " follow_errors=" << get(follow_errors)
+      << " follow_mark_errors=" << get(follow_mark_errors) << " follow_held=" << get(follow_held)
       << " bytes=" << get(bytes) << " batches=" << get(batches_committed)
       << " skipped=" << get(batches_skipped) << " db_errors=" << get(db_errors)
       << " writer_restarts=" << get(writer_restarts) << " spooled=" << get(spooled_batches)

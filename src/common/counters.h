@@ -41,6 +41,12 @@ struct Counters {
   std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
   std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full (EAGAIN)
   std::atomic<uint64_t> forward_refused{0};       // not passed on: the target was gone or refused
+  std::atomic<uint64_t> followed{0};            // lines of followed files taken as events (an Exim
+                                                // rejectlog entry's header lines are not)
+  std::atomic<uint64_t> follow_errors{0};       // followed files that could not be opened or read
+                                                // (retried)
+  std::atomic<uint64_t> follow_mark_errors{0};  // follow.marks could not be saved (spool dir)
+  std::atomic<uint64_t> follow_held{0};  // followed batches the spool refused (held, offered again)
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> batches_skipped{0};      // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};            // failed connects and writes (each retried)

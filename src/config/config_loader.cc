@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "config/follow_tables.h"
 #include "config/listen_address.h"
 
 namespace sluice::config {
@@ -253,6 +254,12 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
   const auto& schema = Schema();
   for (auto&& [table_key, table_node] : root) {
     std::string table_name(table_key.str());
+    if (table_name == "follow") {
+      auto paths = ParseFollowTables(table_node, file_name);
+      if (!paths) return tl::unexpected(paths.error());
+      settings.follow = std::move(*paths);
+      continue;
+    }
     auto known_table = schema.find(table_name);
     if (known_table == schema.end()) {
       return Fail(ErrorCode::kInvalidArgument,
@@ -339,7 +346,12 @@ std::vector<std::string> ChangedKeys(std::string_view old_text, std::string_view
     }
     for (auto&& [table_key, table_node] : root) {
       const toml::table* table = table_node.as_table();
-      if (table == nullptr) continue;
+      if (table == nullptr) {  // [[follow]]: one key for the whole list
+        std::ostringstream value;
+        table_node.visit([&value](const auto& v) { value << v; });
+        keys[std::string(table_key.str())] = value.str();
+        continue;
+      }
       for (auto&& [key, node] : *table) {
         std::ostringstream value;
         node.visit([&value](const auto& v) { value << v; });

@@ -87,6 +87,9 @@ struct Settings {
   FloodSettings flood;
   LogSettings log;
   MetricsSettings metrics;
+  // Log files sluiced follows like `tail -F` ([[follow]] path = "..."), for MTAs that write
+  // their own files (Exim's mainlog, Postfix's maillog_file): absolute paths, each once.
+  std::vector<std::string> follow;
 };
 
 }  // namespace sluice::config

@@ -24,6 +24,7 @@
 #include "daemon/service_notifier.h"
 #include "ingest/datagram_queue.h"
 #include "ingest/datagram_socket.h"
+#include "ingest/file_follower.h"
 #include "ingest/receiver.h"
 #include "pipeline/pipeline.h"
 #include "sink/migrations.h"
@@ -88,6 +89,7 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   options.batch_id_base = BatchIdBase(clock);
   options.keep_all = settings.ingest.keep == "all";
   options.host = config::LocalHost(settings);
+  options.max_line_bytes = settings.ingest.max_datagram_bytes;
   const config::FloodSettings& flood = settings.flood;
   pipeline::FloodLadder::Options& ladder = options.flood;
   ladder.detector = DetectorOptions(flood);
@@ -201,10 +203,12 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
       kMinBlockBytes, ingest::DatagramBlock::RecordSize(settings.ingest.max_datagram_bytes));
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
   ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
+  ingest::FollowedChunkQueue followed;
   pipeline::Pipeline pipeline(
       queue, counters, env.clock, PipelineOptions(settings, env.clock),
       [&pool](format::Batch&& batch) { return pool.Submit(std::move(batch)); },
-      [&spool] { return (*spool)->HasRoomForDetail(); });
+      [&spool] { return (*spool)->HasRoomForDetail(); },
+      settings.follow.empty() ? nullptr : &followed);
   const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock};
   HealthMonitor health(view);
   // Before the socket: a metrics address in use stops the start before anything is received.
@@ -232,6 +236,17 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
           " receiver(s), " + std::to_string(queue.block_count()) + " blocks of " +
           std::to_string(block_bytes / 1024) + " KiB, " +
           std::to_string(settings.database.writers) + " writer(s))");
+
+  std::optional<ingest::FileFollower> follower;
+  if (!settings.follow.empty()) {
+    ingest::FileFollower::Options follow;
+    follow.paths = settings.follow;
+    follow.resume = (*spool)->FollowPositions();
+    follow.max_lines = settings.database.batch_rows;
+    // A chunk's rows are one batch: its lines stay well within batch_mb once encoded.
+    follow.max_bytes = std::max<size_t>(64 << 10, (settings.database.batch_mb << 20) / 4);
+    follower.emplace(std::move(follow), followed, counters, env.clock);
+  }
 
   std::optional<ConfigReloader> reloader;
   if (!source.path.empty()) {
@@ -261,6 +276,7 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   metrics->reset();
 
   for (auto& receiver : receivers) receiver->Stop();
+  follower.reset();
   pipeline.Stop();
   auto deadline = env.clock.Now() + settings.database.shutdown_timeout_ms;
   if (!pool.Drain(deadline)) {

@@ -14,6 +14,18 @@ void AccountingCounters(const Counters& c, PrometheusText& page) {
   page.Counter("sluice_datagrams_received_total", "Datagrams read from the socket.",
                Get(c.received));
   page.Counter("sluice_received_bytes_total", "Payload bytes of the datagrams read.", Get(c.bytes));
+  page.Counter("sluice_follow_lines_total", "Lines of followed files taken as events.",
+               Get(c.followed));
+  page.Counter("sluice_follow_errors_total",
+               "Times a followed file could not be opened or read (retried).",
+               Get(c.follow_errors));
+  page.Counter("sluice_follow_mark_errors_total",
+               "Times the followed files' positions could not be saved in the spool directory.",
+               Get(c.follow_mark_errors));
+  page.Counter("sluice_follow_held_total",
+               "Times the spool refused a followed file's batch: held, offered again, and the "
+               "files not read further meanwhile.",
+               Get(c.follow_held));
   page.Counter("sluice_events_stored_total", "Well-formed events committed as detail rows.",
                Get(c.stored));
   page.Counter("sluice_events_malformed_total", "Malformed datagrams committed as raw detail rows.",

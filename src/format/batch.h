@@ -3,6 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "format/source_mark.h"
 
 namespace sluice::format {
 
@@ -40,6 +43,10 @@ struct Batch {
   std::string shed_data;     // sluice.shed tuples, or empty
   uint32_t shed_rows = 0;    // tuples in shed_data
   uint64_t shed_events = 0;  // the events they record (counted as shed when they were dropped)
+
+  // The followed files whose lines this batch completes, up to where (spool/spool.h keeps
+  // them durable; a batch with marks is written to disk or refused, never kept only in memory).
+  std::vector<SourceMark> marks;
 
   // The events this batch brings into the database: detail rows plus aggregated events.
   uint64_t events() const { return rows + aggregated_events; }

@@ -57,13 +57,18 @@ bool FloodLadder::aggregating() const {
   return options_.detector.mode != FloodMode::kNever && (detector_.in_flood() || details_blocked_);
 }
 
-bool FloodLadder::TakeReject(const format::EventRow& row) {
+bool FloodLadder::WantsDetail() {
   if (!aggregating()) return true;
   if (!details_blocked_ && options_.detail_sample > 0 &&
       ++since_sample_ >= options_.detail_sample) {
     since_sample_ = 0;
     return true;
   }
+  return false;
+}
+
+bool FloodLadder::TakeReject(const format::EventRow& row) {
+  if (WantsDetail()) return true;
   if (!aggregator_.Add(row)) {
     counters_.Shed(counters_.shed_aggregate_full, 1);
     count_only_ = true;
@@ -84,8 +89,10 @@ void FloodLadder::Tick() {
   if (now - last_sample_ < kSampleInterval) return;
   last_sample_ = now;
   bool was_flood = detector_.in_flood();
-  bool flood = detector_.Update(now, counters_.received.load(std::memory_order_relaxed),
-                                counters_.spool_events.load(std::memory_order_relaxed));
+  const uint64_t events = counters_.received.load(std::memory_order_relaxed) +
+                          counters_.followed.load(std::memory_order_relaxed);
+  bool flood =
+      detector_.Update(now, events, counters_.spool_events.load(std::memory_order_relaxed));
   if (flood != was_flood) {
     LogInfo(std::string(flood ? "flood: entered" : "flood: left") + " at " +
             std::to_string(static_cast<uint64_t>(detector_.rate())) + " events/s, backlog " +

@@ -53,6 +53,12 @@ class FloodLadder {
   // For a well-formed reject: true when it should be stored as a detail row, false when it
   // was counted here instead (aggregated, or shed as aggregate_full).
   bool TakeReject(const format::EventRow& row);
+  // The same choice for a well-formed reject of a followed file, whose aggregates are counted
+  // within its own batch (pipeline/followed_batch_maker.h): true for a detail row, false to
+  // aggregate it.
+  bool WantsDetail();
+  // When the open window began (wall µs): followed files' aggregates are stamped with it.
+  int64_t window_start_us() const { return window_start_us_; }
   // The spool refused a batch of details (its rows are already counted as shed).
   void DetailRefused();
   // Samples the ingest rate and backlog, re-checks the spool's room and closes the window

@@ -2,17 +2,20 @@
 
 #include <algorithm>
 
+#include "common/logging.h"
 #include "common/thread_name.h"
 
 namespace sluice::pipeline {
 namespace {
 
 constexpr std::chrono::milliseconds kIdleWait{50};
+constexpr std::chrono::milliseconds kHeldRetry{200};
 
 }  // namespace
 
 Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock& clock,
-                   const Options& options, Submit submit, std::function<bool()> room_for_detail)
+                   const Options& options, Submit submit, std::function<bool()> room_for_detail,
+                   ingest::FollowedChunkQueue* followed)
     : queue_(queue),
       counters_(counters),
       clock_(clock),
@@ -30,8 +33,11 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
           options.batch_bytes),
       ladder_(
           options.flood, counters, clock, [this] { return batcher_.TakeId(); },
-          [this](format::Batch&& batch) { return submit_(std::move(batch)); },
-          std::move(room_for_detail)),
+          [this](format::Batch&& batch) { return submit_(std::move(batch)); }, room_for_detail),
+      followed_(followed),
+      followed_batches_(builder_, ladder_, counters, options.flood.aggregate, options.keep_all,
+                        options.max_line_bytes),
+      room_for_detail_(std::move(room_for_detail)),
       heartbeat_(clock),
       thread_([this] { Run(); }) {}
 
@@ -71,11 +77,12 @@ void Pipeline::Run() {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now),
                         std::chrono::microseconds(0), wait);
     }
+    if (followed_ != nullptr && ProcessFollowed(stopping)) wait = std::chrono::microseconds(0);
     ingest::DatagramBlock* block = stopping ? queue_.TryFull() : queue_.WaitFull(wait);
     if (block != nullptr) {
       Process(*block);
       queue_.Release(block);
-    } else if (stopping) {
+    } else if (stopping && (followed_ == nullptr || !ProcessFollowed(true))) {
       break;
     }
     batcher_.Tick(clock_.Now());
@@ -83,6 +90,35 @@ void Pipeline::Run() {
   }
   batcher_.Flush();
   ladder_.Flush();
+}
+
+bool Pipeline::ProcessFollowed(bool stopping) {
+  if (held_) {
+    if (!stopping && clock_.Now() < held_retry_at_) return false;
+    if (!submit_(std::move(*held_))) {
+      counters_.follow_held.fetch_add(1, std::memory_order_relaxed);
+      held_retry_at_ = clock_.Now() + kHeldRetry;
+      if (stopping) held_.reset();  // not marked as read: read again at the next start
+      return false;
+    }
+    held_.reset();
+    LogInfo("follow: the spool takes followed lines again; reading goes on");
+    return true;
+  }
+  if (!stopping && room_for_detail_ && !room_for_detail_()) return false;
+  std::optional<ingest::FollowedChunk> chunk = followed_->TryPop();
+  if (!chunk) return false;
+  format::Batch batch = followed_batches_.Make(*chunk, batcher_.TakeId(), clock_.WallMicros());
+  if (submit_(std::move(batch))) return true;
+  counters_.follow_held.fetch_add(1, std::memory_order_relaxed);
+  if (!stopping) {
+    LogWarn("follow: the spool has no room for a batch of " + chunk->source +
+            "; it is held and offered again, and the files are not read further until the "
+            "spool takes it (nothing is shed: the lines stay in the file)");
+    held_ = std::move(batch);
+    held_retry_at_ = clock_.Now() + kHeldRetry;
+  }
+  return false;
 }
 
 void Pipeline::Process(const ingest::DatagramBlock& block) {

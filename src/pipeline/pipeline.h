@@ -13,9 +13,11 @@
 #include "common/mutex.h"
 #include "format/batch.h"
 #include "ingest/datagram_queue.h"
+#include "ingest/followed_chunk_queue.h"
 #include "pipeline/batcher.h"
 #include "pipeline/event_builder.h"
 #include "pipeline/flood_ladder.h"
+#include "pipeline/followed_batch_maker.h"
 
 namespace sluice::pipeline {
 
@@ -24,7 +26,11 @@ namespace sluice::pipeline {
 // is_reject asks for (malformed ones always; the rest are counted as ignored), lets the flood
 // ladder (pipeline/flood_ladder.h) aggregate rejects under flood, batches the detail rows and
 // submits each batch, and the ladder's summary batches. `submit` returns false when the sink
-// has no room; the batch's events are then counted as shed (spool_full), never retried.
+// has no room, leaving the batch as it was; the batch's events are then counted as shed
+// (spool_full), never retried. Chunks of followed files (`followed`, if any) become one batch
+// each (pipeline/followed_batch_maker.h), which is never shed: one the sink refuses is held
+// and offered again every 200 ms, and no other chunk is taken meanwhile, so the follower
+// waits and the file keeps the lines (logged once per episode, counted as follow_held).
 // Batch deadlines and flood windows are on `clock`.
 // Thread-safe: Stop() from any one thread. `queue`, `counters` and `clock` must outlive this.
 class Pipeline {
@@ -38,12 +44,16 @@ class Pipeline {
     uint64_t batch_id_base = 0;
     bool keep_all = true;  // false: only rejects and malformed lines become rows
     std::string host;      // host of rows whose header names none (EventBuilder)
+    size_t max_line_bytes =
+        65536;  // followed files' lines are cut here (ingest.max_datagram_bytes)
     FloodLadder::Options flood;
   };
 
   // `room_for_detail`: whether the sink would take a batch of detail rows now (null: always).
+  // `followed` (null: none) must outlive this.
   Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock& clock,
-           const Options& options, Submit submit, std::function<bool()> room_for_detail = nullptr);
+           const Options& options, Submit submit, std::function<bool()> room_for_detail = nullptr,
+           ingest::FollowedChunkQueue* followed = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -56,13 +66,18 @@ class Pipeline {
   // thread within one pass of its loop. For SIGHUP. Thread-safe.
   void SetFloodThresholds(const FloodDetector::Options& options) EXCLUDES(thresholds_mu_);
 
-  // REQUIRES: every receiver has stopped. Processes what is still queued, submits the last
-  // batch and joins the thread. Idempotent.
+  // REQUIRES: every receiver and the file follower have stopped. Processes what is still
+  // queued, submits the last batch and joins the thread (a followed chunk the sink refuses
+  // then is dropped: no batch marks its lines, so they are read again at the next start).
+  // Idempotent.
   void Stop();
 
  private:
   void Run();
   void Process(const ingest::DatagramBlock& block);
+  // Offers the held followed batch again, or makes the next chunk's batch and offers it.
+  // True if it did something.
+  bool ProcessFollowed(bool stopping);
 
   ingest::DatagramQueue& queue_;
   Counters& counters_;
@@ -73,6 +88,11 @@ class Pipeline {
   EventBuilder builder_;
   Batcher batcher_;
   FloodLadder ladder_;
+  ingest::FollowedChunkQueue* const followed_;
+  FollowedBatchMaker followed_batches_;
+  std::optional<format::Batch> held_;  // a followed batch the sink refused
+  Clock::TimePoint held_retry_at_{};
+  std::function<bool()> room_for_detail_;
   std::atomic<bool> stopping_{false};
   Mutex thresholds_mu_;
   std::optional<FloodDetector::Options> new_thresholds_ GUARDED_BY(thresholds_mu_);

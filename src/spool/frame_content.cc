@@ -6,11 +6,52 @@ namespace sluice::spool {
 namespace {
 
 constexpr size_t kV3MetadataSize = 8 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 3 * 8;
+constexpr size_t kV5MetadataSize = kV3MetadataSize + 8;
+constexpr size_t kMarkFixedSize = 4 + 8 + 4 + 8;
+
+void AppendMarks(const std::vector<format::SourceMark>& marks, std::string& out) {
+  PutLittleEndian(out, marks.size(), 4);
+  for (const format::SourceMark& mark : marks) {
+    PutLittleEndian(out, mark.source.size(), 4);
+    out.append(mark.source);
+    PutLittleEndian(out, mark.at.inode, 8);
+    PutLittleEndian(out, mark.at.generation, 4);
+    PutLittleEndian(out, mark.at.offset, 8);
+  }
+}
+
+Result<std::vector<format::SourceMark>> DecodeMarks(std::string_view bytes) {
+  std::vector<format::SourceMark> marks;
+  if (bytes.size() < 4) return Fail(ErrorCode::kCorruption, "frame content: marks cut short");
+  uint64_t count = GetLittleEndian(bytes, 0, 4);
+  size_t pos = 4;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (bytes.size() - pos < kMarkFixedSize) {
+      return Fail(ErrorCode::kCorruption, "frame content: marks cut short");
+    }
+    uint64_t length = GetLittleEndian(bytes, pos, 4);
+    if (bytes.size() - pos - kMarkFixedSize < length) {
+      return Fail(ErrorCode::kCorruption, "frame content: marks cut short");
+    }
+    format::SourceMark mark;
+    mark.source = bytes.substr(pos + 4, length);
+    pos += 4 + length;
+    mark.at.inode = GetLittleEndian(bytes, pos, 8);
+    mark.at.generation = static_cast<uint32_t>(GetLittleEndian(bytes, pos + 8, 4));
+    mark.at.offset = GetLittleEndian(bytes, pos + 12, 8);
+    pos += 20;
+    marks.push_back(std::move(mark));
+  }
+  if (pos != bytes.size()) return Fail(ErrorCode::kCorruption, "frame content: marks too long");
+  return marks;
+}
 
 }  // namespace
 
 void AppendFrameContent(const format::Batch& batch, std::string& out) {
-  out.reserve(out.size() + kV3MetadataSize + batch.bytes());
+  std::string marks;
+  AppendMarks(batch.marks, marks);
+  out.reserve(out.size() + kV5MetadataSize + batch.bytes() + marks.size());
   PutLittleEndian(out, batch.id, 8);
   PutLittleEndian(out, batch.format, 4);
   PutLittleEndian(out, batch.rows, 4);
@@ -22,7 +63,8 @@ void AppendFrameContent(const format::Batch& batch, std::string& out) {
   PutLittleEndian(out, batch.copy_data.size(), 8);
   PutLittleEndian(out, batch.aggregate_data.size(), 8);
   PutLittleEndian(out, batch.shed_data.size(), 8);
-  out.append(batch.copy_data).append(batch.aggregate_data).append(batch.shed_data);
+  PutLittleEndian(out, marks.size(), 8);
+  out.append(batch.copy_data).append(batch.aggregate_data).append(batch.shed_data).append(marks);
 }
 
 Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version) {
@@ -39,7 +81,8 @@ Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version
     batch.copy_data = std::move(content);
     return batch;
   }
-  if (content.size() < kV3MetadataSize) {
+  const size_t metadata = version >= 5 ? kV5MetadataSize : kV3MetadataSize;
+  if (content.size() < metadata) {
     return Fail(ErrorCode::kCorruption, "frame content too short");
   }
   batch.format = static_cast<uint32_t>(GetLittleEndian(content, 8, 4));
@@ -52,9 +95,11 @@ Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version
   uint64_t events_bytes = GetLittleEndian(content, 44, 8);
   uint64_t aggregate_bytes = GetLittleEndian(content, 52, 8);
   uint64_t shed_bytes = GetLittleEndian(content, 60, 8);
-  uint64_t body = content.size() - kV3MetadataSize;
+  uint64_t marks_bytes = version >= 5 ? GetLittleEndian(content, 68, 8) : 0;
+  uint64_t body = content.size() - metadata;
   if (events_bytes > body || aggregate_bytes > body - events_bytes ||
-      shed_bytes != body - events_bytes - aggregate_bytes) {
+      shed_bytes > body - events_bytes - aggregate_bytes ||
+      marks_bytes != body - events_bytes - aggregate_bytes - shed_bytes) {
     return Fail(ErrorCode::kCorruption, "frame content: stream lengths do not add up");
   }
   if (batch.format < format::kBatchFormatV2 || batch.format > format::kBatchFormat) {
@@ -62,11 +107,16 @@ Result<format::Batch> DecodeFrameContent(std::string&& content, uint32_t version
                 "frame content: unknown batch format " + std::to_string(batch.format));
   }
   std::string_view streams(content);
-  streams.remove_prefix(kV3MetadataSize);
+  streams.remove_prefix(metadata);
   batch.aggregate_data = streams.substr(events_bytes, aggregate_bytes);
-  batch.shed_data = streams.substr(events_bytes + aggregate_bytes);
-  content.erase(kV3MetadataSize + events_bytes);
-  content.erase(0, kV3MetadataSize);
+  batch.shed_data = streams.substr(events_bytes + aggregate_bytes, shed_bytes);
+  if (version >= 5) {
+    auto marks = DecodeMarks(streams.substr(events_bytes + aggregate_bytes + shed_bytes));
+    if (!marks) return tl::unexpected(marks.error());
+    batch.marks = std::move(*marks);
+  }
+  content.erase(metadata + events_bytes);
+  content.erase(0, metadata);
   batch.copy_data = std::move(content);
   return batch;
 }

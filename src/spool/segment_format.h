@@ -23,8 +23,9 @@ namespace sluice::spool {
 
 inline constexpr std::string_view kSegmentMagic = "SLUICESG";
 // 1 had no instance id (length 0); 3 added batch formats, aggregates and shed rows; 4 a
-// checksum on each record header, so a damaged length is told from a torn tail for sure.
-inline constexpr uint32_t kSegmentVersion = 4;
+// checksum on each record header, so a damaged length is told from a torn tail for sure; 5
+// the followed files' marks (format::SourceMark) in the frame content.
+inline constexpr uint32_t kSegmentVersion = 5;
 inline constexpr size_t kSegmentHeaderSize = 16;  // before the instance id
 inline constexpr size_t kMaxInstanceIdBytes = 4096;
 

@@ -41,6 +41,7 @@ bool Spool::Add(format::Batch&& batch) {
   const size_t size = batch.bytes();
   const bool wal = options_.mode == SpoolMode::kWal;
   const bool summary = batch.rows == 0;
+  const bool marked = !batch.marks.empty();
   const size_t memory_cap = summary ? options_.memory_bytes : DetailCap(options_.memory_bytes);
   Entry entry;
   entry.id = batch.id;
@@ -49,7 +50,7 @@ bool Spool::Add(format::Batch&& batch) {
   {
     MutexLock lock(mu_);
     if (!summary) last_detail_bytes_ = size;
-    if (!wal && memory_bytes_ + size <= memory_cap) {
+    if (!wal && !marked && memory_bytes_ + size <= memory_cap) {
       KeepInMemory(entry, std::move(batch));
       Enqueue(std::move(entry));
       return true;
@@ -78,12 +79,34 @@ bool Spool::Add(format::Batch&& batch) {
       disk_failing_ = true;
     }
     bool memory_room = memory_bytes_ + size <= memory_cap;
-    if (!entry.on_disk && !(wal && memory_room)) return false;
+    if (!entry.on_disk && (marked || !(wal && memory_room))) return false;
     // In wal mode memory caches the batch, so a writer need not read it back.
     if (memory_room) KeepInMemory(entry, std::move(batch));
     Enqueue(std::move(entry));
   }
   return true;
+}
+
+void Spool::SaveMarks(const std::vector<format::Batch>& batches) {
+  MutexLock lock(marks_mu_);
+  bool changed = false;
+  for (const format::Batch& batch : batches) {
+    if (!batch.marks.empty() && committed_marks_.Note(batch.id, batch.marks)) changed = true;
+  }
+  if (!changed) return;
+  Status saved = committed_marks_.Save(env_.fs, options_.dir);
+  if (!saved) {
+    counters_.follow_mark_errors.fetch_add(1, std::memory_order_relaxed);
+    if (!marks_failing_) {
+      LogError("spool: " + saved.error().message() +
+               "; where the followed files were read to is not saved, and a restart now may "
+               "read some of their lines again");
+    }
+    marks_failing_ = true;
+    return;
+  }
+  if (marks_failing_) LogInfo("spool: saving the followed files' positions works again");
+  marks_failing_ = false;
 }
 
 void Spool::KeepInMemory(Entry& entry, format::Batch&& batch) {
@@ -186,6 +209,7 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
 }
 
 void Spool::Commit(const std::vector<format::Batch>& batches) {
+  SaveMarks(batches);  // before any segment of theirs can be deleted
   {
     MutexLock lock(mu_);
     for (const format::Batch& batch : batches) {

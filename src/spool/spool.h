@@ -19,6 +19,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "format/batch.h"
+#include "spool/follow_marks.h"
 #include "spool/record_encoder.h"
 #include "spool/segment_format.h"
 #include "spool/segment_syncer.h"
@@ -61,10 +62,12 @@ class Spool {
   Spool& operator=(const Spool&) = delete;
 
   // Keeps `batch`. False, keeping nothing, when it fits neither in memory nor on disk: the
-  // caller counts its events as shed. In wal mode a batch the disk refuses is kept in memory
-  // if there is room (logged): the database may still take it. A batch with detail rows may
-  // fill each cap only up to DetailCap(): the rest is kept for summary batches (aggregates
-  // and shed counts), so that when details no longer fit, the counts still do.
+  // caller counts its events as shed; a refused batch is left as it was. A batch with marks
+  // (followed files) is kept only on disk, whatever the mode: false when the disk refuses it (its
+  // lines are read again). In wal mode a batch the disk refuses is kept in memory if there is room
+  // (logged): the database may still take it. A batch with detail rows may fill each cap only up to
+  // DetailCap(): the rest is kept for summary batches (aggregates and shed counts), so that when
+  // details no longer fit, the counts still do.
   bool Add(format::Batch&& batch) EXCLUDES(mu_, encode_mu_);
   // Whether a batch with detail rows as large as the last one would find room now (in memory
   // or on disk).
@@ -78,7 +81,8 @@ class Spool {
   // there are some: a disk read that hangs after that shows as a stuck writer.
   std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes,
                                   Heartbeat* heartbeat = nullptr) EXCLUDES(mu_);
-  // The batches are in the database: forget them.
+  // The batches are in the database: forget them. Their marks are saved to follow.marks
+  // first (a failure is logged once per episode and counted: follow_mark_errors).
   void Commit(const std::vector<format::Batch>& batches) EXCLUDES(mu_);
   // The batches were not written: first in line again.
   void Return(std::vector<format::Batch>&& batches) EXCLUDES(mu_);
@@ -89,6 +93,10 @@ class Spool {
   uint64_t SpillMemory() EXCLUDES(mu_, encode_mu_);
   // Syncs what was appended so far now, instead of at the next interval.
   Status Sync() EXCLUDES(mu_);
+
+  // Where each followed file resumes: the newest marks of the batches committed before
+  // (follow.marks) and of those found in the segments at Open(). Fixed at Open; thread-safe.
+  const std::map<std::string, FilePosition>& FollowPositions() const { return follow_positions_; }
 
   // Sizes now, for counters and tests.
   size_t memory_bytes() const EXCLUDES(mu_);
@@ -133,7 +141,7 @@ class Spool {
   };
 
   Spool(const SpoolOptions& options, Env& env, Counters& counters, std::unique_ptr<FileLock> lock);
-  Status Recover() EXCLUDES(mu_);
+  Status Recover() EXCLUDES(mu_, marks_mu_);
   // Appends an encoded record (or passes on the encoder's error) to the active segment,
   // starting one when needed.
   // `summary`: the record may use the whole disk cap (see Add()).
@@ -151,6 +159,8 @@ class Spool {
   void SegmentSyncFailed(const SegmentWriter& segment, const Error& error)
       EXCLUDES(mu_, encode_mu_);
   std::string SegmentPath(uint64_t id) const;
+  // Saves the marks of `batches` to follow.marks, if they move any.
+  void SaveMarks(const std::vector<format::Batch>& batches) EXCLUDES(marks_mu_);
   void PublishSizes() REQUIRES(mu_);
   // The disk a batch may fill up to: all of it for a summary batch, DetailCap() else.
   uint64_t DiskCap(bool summary) const {
@@ -178,6 +188,10 @@ class Spool {
   bool read_failing_ GUARDED_BY(mu_) = false;
   uint64_t active_segment_ GUARDED_BY(mu_) = 0;
   uint64_t next_segment_ GUARDED_BY(mu_) = 1;
+  std::map<std::string, FilePosition> follow_positions_;  // set by Recover()
+  Mutex marks_mu_;                                        // taken before mu_, never after
+  FollowMarks committed_marks_ GUARDED_BY(marks_mu_);
+  bool marks_failing_ GUARDED_BY(marks_mu_) = false;
   SegmentSyncer syncer_;  // last: stopped, and a last sync done, first
 };
 

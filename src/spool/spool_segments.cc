@@ -16,8 +16,13 @@ std::string Spool::SegmentPath(uint64_t id) const {
 }
 
 Status Spool::Recover() {
+  auto saved_marks = FollowMarks::Load(env_.fs, options_.dir);
+  if (!saved_marks) return tl::unexpected(saved_marks.error());
   auto recovery = RecoverSegments(env_.fs, options_.dir, counters_);
   if (!recovery) return tl::unexpected(recovery.error());
+  FollowMarks marks = *saved_marks;
+  MutexLock marks_lock(marks_mu_);
+  committed_marks_ = std::move(*saved_marks);
   MutexLock lock(mu_);
   next_segment_ = std::max(next_segment_, recovery->highest_id + 1);
   uint64_t recovered = 0;
@@ -33,6 +38,7 @@ Status Spool::Recover() {
     if (!file) return tl::unexpected(file.error());
     segment.file = std::move(*file);
     for (const SpooledBatch& spooled : contents.batches) {
+      marks.Note(spooled.batch.id, spooled.batch.marks);
       Entry entry;
       entry.id = spooled.batch.id;
       entry.events = spooled.batch.events();
@@ -48,6 +54,7 @@ Status Spool::Recover() {
     segments_.emplace(found.id, std::move(segment));
     if (contents.batches.empty()) RetireSegment(found.id);
   }
+  follow_positions_ = marks.Positions();
   counters_.recovered_batches.fetch_add(recovered, std::memory_order_relaxed);
   syncer_.MarkDirectory(options_.dir);  // torn tails cut, damaged files moved aside
   syncer_.MarkDirectory(QuarantineDir(options_.dir));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include "common/env.h"
 #include "spool/segment_format.h"
@@ -31,6 +32,35 @@ format::Batch MakeBatch(uint64_t id, uint32_t rows) {
         std::to_string(i % 256) + "]: 554 5.7.1 blocked; " + std::to_string(id) + "\n";
   }
   return batch;
+}
+
+// The segment at `path` as segment version 3 or 4 wrote it: frames without version 5's marks
+// length and (empty) marks, record headers with (4) or without (3) their checksum.
+std::string AsOlderSegment(const std::string& path, const SegmentContents& v5, uint32_t version,
+                           const std::string& bytes) {
+  constexpr size_t kMarksLengthAt = 68;
+  std::string out = bytes.substr(0, v5.batches[0].offset);
+  out[8] = static_cast<char>(version);
+  for (const SpooledBatch& spooled : v5.batches) {
+    EXPECT_TRUE(spooled.batch.marks.empty()) << path;
+    std::string_view frame(bytes.data() + spooled.offset + kRecordHeaderSize,
+                           spooled.stored_bytes - kRecordHeaderSize);
+    std::string content(ZSTD_getFrameContentSize(frame.data(), frame.size()), '\0');
+    ZSTD_decompress(content.data(), content.size(), frame.data(), frame.size());
+    content.erase(kMarksLengthAt, 8);
+    content.resize(content.size() - 4);  // the marks: a count of 0
+    std::string compressed(ZSTD_compressBound(content.size()), '\0');
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    compressed.resize(
+        ZSTD_compress2(cctx, compressed.data(), compressed.size(), content.data(), content.size()));
+    ZSTD_freeCCtx(cctx);
+    std::string header(kRecordMagic);
+    PutLittleEndian(header, compressed.size(), 4);
+    if (version >= 4) PutLittleEndian(header, RecordHeaderChecksum(header), 4);
+    out.append(header).append(compressed);
+  }
+  return out;
 }
 
 class SegmentTest : public ::testing::Test {
@@ -189,7 +219,7 @@ TEST_F(SegmentTest, ADamagedRecordLengthIsCaughtByTheHeaderChecksum) {
   std::string path = Write({MakeBatch(1, 20), MakeBatch(2, 20), MakeBatch(3, 20)});
   auto whole = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(whole);
-  ASSERT_EQ(whole->version, 4u);
+  ASSERT_EQ(whole->version, kSegmentVersion);
   std::string bytes = Slurp(path);
   bytes[whole->batches[1].offset + 7] = '\x7f';  // the length's high byte: far past the end
   Overwrite(path, bytes);
@@ -203,24 +233,39 @@ TEST_F(SegmentTest, ADamagedRecordLengthIsCaughtByTheHeaderChecksum) {
 }
 
 // A version 3 segment (8-byte record headers, no checksum) left by an older sluice still reads.
-TEST_F(SegmentTest, AVersionThreeSegmentStillReads) {
-  std::string path = Write({MakeBatch(1, 20), MakeBatch(2, 30)});
-  auto v4 = ReadSegment(DefaultEnv().fs, path);
-  ASSERT_TRUE(v4);
-  std::string bytes = Slurp(path);
-  std::string v3 = bytes.substr(0, v4->batches[0].offset);
-  v3[8] = 3;  // the header's version
-  for (const auto& spooled : v4->batches) {
-    std::string_view record(bytes.data() + spooled.offset, spooled.stored_bytes);
-    v3.append(record.substr(0, 8)).append(record.substr(12));  // without the checksum
+TEST_F(SegmentTest, VersionThreeAndFourSegmentsStillRead) {
+  for (uint32_t version : {3u, 4u}) {
+    std::string path = Write({MakeBatch(1, 20), MakeBatch(2, 30)});
+    auto v5 = ReadSegment(DefaultEnv().fs, path);
+    ASSERT_TRUE(v5);
+    Overwrite(path, AsOlderSegment(path, *v5, version, Slurp(path)));
+    auto contents = ReadSegment(DefaultEnv().fs, path);
+    ASSERT_TRUE(contents) << contents.error().message();
+    EXPECT_EQ(contents->version, version);
+    EXPECT_TRUE(contents->clean());
+    ASSERT_EQ(contents->batches.size(), 2u);
+    EXPECT_EQ(contents->batches[1].batch.rows, 30u);
+    EXPECT_EQ(contents->batches[1].batch.copy_data, MakeBatch(2, 30).copy_data);
   }
-  Overwrite(path, v3);
+}
+
+// Version 5 keeps the followed files' marks with each batch.
+TEST_F(SegmentTest, MarksComeBackWithTheirBatch) {
+  format::Batch marked = MakeBatch(7, 3);
+  marked.marks = {{"/var/log/exim4/mainlog", {1234, 2, 98765}}, {"/var/log/mail.log", {9, 0, 1}}};
+  format::Batch marks_only;
+  marks_only.id = 8;
+  marks_only.marks = {{"/var/log/exim4/mainlog", {1234, 2, 99000}}};
+  std::string path = Write({MakeBatch(6, 2), marked, marks_only});
   auto contents = ReadSegment(DefaultEnv().fs, path);
   ASSERT_TRUE(contents) << contents.error().message();
-  EXPECT_EQ(contents->version, 3u);
-  EXPECT_TRUE(contents->clean());
-  ASSERT_EQ(contents->batches.size(), 2u);
-  EXPECT_EQ(contents->batches[1].batch.rows, 30u);
+  ASSERT_TRUE(contents->clean());
+  ASSERT_EQ(contents->batches.size(), 3u);
+  EXPECT_TRUE(contents->batches[0].batch.marks.empty());
+  EXPECT_EQ(contents->batches[1].batch.marks, marked.marks);
+  EXPECT_EQ(contents->batches[1].batch.copy_data, marked.copy_data);
+  EXPECT_EQ(contents->batches[2].batch.marks, marks_only.marks);
+  EXPECT_EQ(contents->batches[2].batch.rows, 0u);
 }
 
 }  // namespace

@@ -7,19 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_position.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 
-namespace sluice::cli {
-
-// Where a follower is in a file: which file (its inode), which of its lives (a generation,
-// bumped when the file is truncated in place: copytruncate), and how far (bytes of complete
-// lines consumed). Value type.
-struct FollowPosition {
-  uint64_t inode = 0;
-  uint32_t generation = 0;
-  uint64_t offset = 0;
-};
+namespace sluice::ingest {
 
 // A growing log file at a path, read like `tail -F`: complete lines only (a last line without
 // its newline waits for it), through rotation by rename (the old file is read to its end,
@@ -31,15 +23,15 @@ class FollowedFile {
 
   // Opens the path (false while it does not exist) and goes to `at` if it is this file's
   // position and still within it; else to the start of a new generation of it.
-  Result<bool> Open(const FollowPosition& at);
+  Result<bool> Open(const FilePosition& at);
 
   // Reads what has been appended: complete lines into `lines` (without their newline), at
   // most `max_lines` and about `max_bytes`; returns the position after the last of them.
   // On the file's end it looks for rotation and truncation and follows them (the next call
   // reads the new file or generation). No lines: nothing new yet.
-  Result<FollowPosition> Read(std::vector<std::string>& lines, size_t max_lines, size_t max_bytes);
+  Result<FilePosition> Read(std::vector<std::string>& lines, size_t max_lines, size_t max_bytes);
 
-  const FollowPosition& position() const { return position_; }
+  const FilePosition& position() const { return position_; }
   const std::string& path() const { return path_; }
   bool open() const { return fd_.valid(); }
 
@@ -49,8 +41,8 @@ class FollowedFile {
 
   const std::string path_;
   UniqueFd fd_;
-  FollowPosition position_;
+  FilePosition position_;
   std::string pending_;  // bytes read after the last newline
 };
 
-}  // namespace sluice::cli
+}  // namespace sluice::ingest

@@ -1,4 +1,4 @@
-#include "cli/followed_file.h"
+#include "ingest/followed_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 
 #include "common/posix_file_system.h"
 
-namespace sluice::cli {
-Result<bool> FollowedFile::Open(const FollowPosition& at) {
+namespace sluice::ingest {
+Result<bool> FollowedFile::Open(const FilePosition& at) {
   UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return false;
@@ -50,17 +50,17 @@ Status FollowedFile::CheckRotation() {
     // its writer has moved on to the new file.
     fd_.Reset();
     pending_.clear();
-    auto reopened = Open(FollowPosition{});
+    auto reopened = Open(FilePosition{});
     if (!reopened) return tl::unexpected(reopened.error());
     return Ok();
   }
   return Ok();
 }
 
-Result<FollowPosition> FollowedFile::Read(std::vector<std::string>& lines, size_t max_lines,
-                                          size_t max_bytes) {
+Result<FilePosition> FollowedFile::Read(std::vector<std::string>& lines, size_t max_lines,
+                                        size_t max_bytes) {
   if (!fd_.valid()) {
-    auto opened = Open(FollowPosition{});
+    auto opened = Open(FilePosition{});
     if (!opened) return tl::unexpected(opened.error());
     if (!*opened) return position_;
   }
@@ -87,4 +87,4 @@ Result<FollowPosition> FollowedFile::Read(std::vector<std::string>& lines, size_
   return position_;
 }
 
-}  // namespace sluice::cli
+}  // namespace sluice::ingest

@@ -59,8 +59,8 @@ Status FollowedFile::CheckRotation() {
 
 Result<FilePosition> FollowedFile::Read(std::vector<std::string>& lines, size_t max_lines,
                                         size_t max_bytes) {
-  if (!fd_.valid()) {
-    auto opened = Open(FilePosition{});
+  if (!fd_.valid()) {  // not there yet, or closed after a read error: where we were, if it is
+    auto opened = Open(position_);
     if (!opened) return tl::unexpected(opened.error());
     if (!*opened) return position_;
   }
@@ -77,7 +77,12 @@ Result<FilePosition> FollowedFile::Read(std::vector<std::string>& lines, size_t 
     }
     ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return tl::unexpected(FileError("cannot read", path_, errno));
+    if (n < 0) {
+      Error error = FileError("cannot read", path_, errno);
+      fd_.Reset();  // opened again at the next Read()
+      pending_.clear();
+      return tl::unexpected(error);
+    }
     if (n == 0) {
       if (lines.empty()) SLUICE_RETURN_IF_ERROR(CheckRotation());
       break;

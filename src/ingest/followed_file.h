@@ -28,7 +28,9 @@ class FollowedFile {
   // Reads what has been appended: complete lines into `lines` (without their newline), at
   // most `max_lines` and about `max_bytes`; returns the position after the last of them.
   // On the file's end it looks for rotation and truncation and follows them (the next call
-  // reads the new file or generation). No lines: nothing new yet.
+  // reads the new file or generation). No lines: nothing new yet. After a read error the file
+  // is closed, and the next call opens the path again, going on where it was if it is still
+  // the same file.
   Result<FilePosition> Read(std::vector<std::string>& lines, size_t max_lines, size_t max_bytes);
 
   const FilePosition& position() const { return position_; }

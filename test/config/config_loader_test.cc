@@ -252,5 +252,29 @@ TEST(ConfigLoaderTest, ChangedKeysNamesWhatDiffersIncludingKeysSetOrUnset) {
             std::vector<std::string>{});
 }
 
+TEST(ConfigLoaderTest, FollowTablesNameAbsolutePathsEachOnce) {
+  auto settings = Parse(
+      "[database]\nconninfo = \"\"\n[[follow]]\npath = \"/var/log/exim4/mainlog\"\n"
+      "[[follow]]\npath = \"/var/log/exim4/rejectlog\"\n");
+  ASSERT_TRUE(settings) << settings.error().message();
+  EXPECT_EQ(settings->follow,
+            (std::vector<std::string>{"/var/log/exim4/mainlog", "/var/log/exim4/rejectlog"}));
+  EXPECT_TRUE(Parse("[database]\nconninfo = \"\"\n")->follow.empty());
+
+  const std::string base = "[database]\nconninfo = \"\"\n";
+  EXPECT_EQ(ErrorOf(base + "[[follow]]\npath = \"mainlog\"\n"),
+            "/etc/sluice.toml:3: key 'follow': path: expected an absolute path, got \"mainlog\"");
+  EXPECT_EQ(ErrorOf(base + "[[follow]]\npath = \"/a\"\n[[follow]]\npath = \"/a\"\n"),
+            "/etc/sluice.toml:5: key 'follow': path: /a is followed twice");
+  EXPECT_EQ(ErrorOf(base + "[[follow]]\nfile = \"/a\"\n"),
+            "/etc/sluice.toml:4: key 'follow': unknown key 'file'");
+  EXPECT_EQ(ErrorOf(base + "[[follow]]\n"),
+            "/etc/sluice.toml:3: key 'follow': path: missing, or not a string");
+  EXPECT_NE(ErrorOf("follow = \"/a\"\n" + base).find("expected [[follow]] tables"),
+            std::string::npos);
+  EXPECT_EQ(ChangedKeys(base + "[[follow]]\npath = \"/a\"\n", base + "[[follow]]\npath = \"/b\"\n"),
+            std::vector<std::string>{"follow"});
+}
+
 }  // namespace
 }  // namespace sluice::config

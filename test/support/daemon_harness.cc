@@ -41,6 +41,10 @@ DaemonHarness::~DaemonHarness() {
   if (process_) (void)process_->Wait(std::chrono::seconds(0));
 }
 
+void DaemonHarness::AppendConfig(const std::string& toml) {
+  std::ofstream(config_path_, std::ios::app) << toml;
+}
+
 bool DaemonHarness::Start() {
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"));

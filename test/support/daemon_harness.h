@@ -23,6 +23,8 @@ class DaemonHarness {
   explicit DaemonHarness(const PgSandbox& pg, std::map<std::string, std::string> overrides = {});
   ~DaemonHarness();
 
+  // Appends `toml` to the config file (for what overrides cannot say: [[follow]] tables).
+  void AppendConfig(const std::string& toml);
   // Starts sluiced and waits until it logs that it listens. False on failure.
   bool Start();
   // SIGTERM, then waits for exit.

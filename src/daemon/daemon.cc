@@ -105,6 +105,22 @@ pipeline::Pipeline::Options PipelineOptions(const config::Settings& settings, co
   return options;
 }
 
+// The thread following settings.follow (null when there is none), each file resuming where
+// the spool's marks say.
+std::unique_ptr<ingest::FileFollower> StartFollower(const config::Settings& settings,
+                                                    const spool::Spool& spool,
+                                                    ingest::FollowedChunkQueue& queue,
+                                                    Counters& counters, const Clock& clock) {
+  if (settings.follow.empty()) return nullptr;
+  ingest::FileFollower::Options options;
+  options.paths = settings.follow;
+  options.resume = spool.FollowPositions();
+  options.max_lines = settings.database.batch_rows;
+  // A chunk's rows are one batch: its lines stay well within batch_mb once encoded.
+  options.max_bytes = std::max<size_t>(64 << 10, (settings.database.batch_mb << 20) / 4);
+  return std::make_unique<ingest::FileFollower>(std::move(options), queue, counters, clock);
+}
+
 sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -209,7 +225,9 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
       [&pool](format::Batch&& batch) { return pool.Submit(std::move(batch)); },
       [&spool] { return (*spool)->HasRoomForDetail(); },
       settings.follow.empty() ? nullptr : &followed);
-  const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock};
+  std::unique_ptr<ingest::FileFollower> follower =
+      StartFollower(settings, **spool, followed, counters, env.clock);
+  const DaemonView view{counters, queue, **spool, pool, pipeline, env.clock, follower.get()};
   HealthMonitor health(view);
   // Before the socket: a metrics address in use stops the start before anything is received.
   auto metrics = StartMetrics(settings.metrics.listen, view, health, started_us);
@@ -236,17 +254,6 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
           " receiver(s), " + std::to_string(queue.block_count()) + " blocks of " +
           std::to_string(block_bytes / 1024) + " KiB, " +
           std::to_string(settings.database.writers) + " writer(s))");
-
-  std::optional<ingest::FileFollower> follower;
-  if (!settings.follow.empty()) {
-    ingest::FileFollower::Options follow;
-    follow.paths = settings.follow;
-    follow.resume = (*spool)->FollowPositions();
-    follow.max_lines = settings.database.batch_rows;
-    // A chunk's rows are one batch: its lines stay well within batch_mb once encoded.
-    follow.max_bytes = std::max<size_t>(64 << 10, (settings.database.batch_mb << 20) / 4);
-    follower.emplace(std::move(follow), followed, counters, env.clock);
-  }
 
   std::optional<ConfigReloader> reloader;
   if (!source.path.empty()) {
@@ -276,7 +283,7 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   metrics->reset();
 
   for (auto& receiver : receivers) receiver->Stop();
-  follower.reset();
+  follower.reset();  // before the pipeline, which then takes the chunks still queued
   pipeline.Stop();
   auto deadline = env.clock.Now() + settings.database.shutdown_timeout_ms;
   if (!pool.Drain(deadline)) {

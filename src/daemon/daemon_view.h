@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/counters.h"
 #include "ingest/datagram_queue.h"
+#include "ingest/file_follower.h"
 #include "pipeline/pipeline.h"
 #include "sink/writer_pool.h"
 #include "spool/spool.h"
@@ -18,6 +19,7 @@ struct DaemonView {
   const sink::WriterPool& pool;
   const pipeline::Pipeline& pipeline;
   const Clock& clock;
+  const ingest::FileFollower* follower;  // null when no file is followed
 };
 
 }  // namespace sluice::daemon

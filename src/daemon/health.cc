@@ -23,7 +23,8 @@ std::string HealthReport::Summary() const {
 
 HealthMonitor::HealthMonitor(const DaemonView& view)
     : view_(view), shed_seen_(view.counters.shed.load(std::memory_order_relaxed)) {
-  for (const char* kind : {"pipeline", "writers", "database", "shedding"}) episodes_[kind] = 0;
+  for (const char* kind : {"pipeline", "writers", "follow", "database", "shedding"})
+    episodes_[kind] = 0;
 }
 
 HealthReport HealthMonitor::Check() {
@@ -45,6 +46,15 @@ HealthReport HealthMonitor::Check() {
                            Seconds(kStuckAfter));
   }
   report.alive = !report.pipeline_stuck && report.stuck_writers == 0;
+  // A follower blocked in a read (a log disk that hangs) stops only the followed files: the
+  // socket is still served, so it is unhealthy without stopping the watchdog.
+  if (view_.follower != nullptr) {
+    auto follower_silent = view_.follower->heartbeat().SinceBeat();
+    if (follower_silent > kStuckAfter) {
+      report.follower_stuck = true;
+      problem("follow", "file follower stuck for " + Seconds(follower_silent));
+    }
+  }
 
   const uint64_t waiting = view_.spool.pending_events();
   if (view_.pool.Connections() == 0 && waiting > 0) {

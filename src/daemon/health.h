@@ -23,13 +23,14 @@ inline constexpr std::chrono::seconds kShedRecently{60};
 
 struct HealthReport {
   struct Problem {
-    std::string kind;  // "pipeline", "writers", "database" or "shedding"
+    std::string kind;  // "pipeline", "writers", "follow", "database" or "shedding"
     std::string text;  // for a person: what and since when
   };
   bool alive = true;              // the pipeline and every writer are going round
   std::vector<Problem> problems;  // empty when healthy
   size_t stuck_writers = 0;
   bool pipeline_stuck = false;
+  bool follower_stuck = false;  // the [[follow]] thread, if any
   // How many times each kind of problem has begun since start (its episodes).
   std::map<std::string, uint64_t> episodes;
 

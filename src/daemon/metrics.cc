@@ -128,11 +128,16 @@ void Gauges(const DaemonView& view, const HealthReport& health, PrometheusText& 
              static_cast<double>(view.pool.writers() - health.stuck_writers));
   page.Gauge("sluice_pipeline_alive", "1 while the pipeline thread goes round its loop.",
              health.pipeline_stuck ? 0 : 1);
+  if (view.follower != nullptr) {
+    page.Gauge("sluice_follower_alive",
+               "1 while the thread following [[follow]] files goes round its loop.",
+               health.follower_stuck ? 0 : 1);
+  }
   page.Gauge("sluice_healthy", "1 when /healthz answers 200.", health.healthy() ? 1 : 0);
   PrometheusText::Labelled episodes(health.episodes.begin(), health.episodes.end());
   page.LabelledCounter("sluice_health_problems_total",
-                       "Times each kind of problem began (pipeline or writers stuck, database "
-                       "unreachable, shedding).",
+                       "Times each kind of problem began (pipeline, writers or file follower "
+                       "stuck, database unreachable, shedding).",
                        "kind", episodes);
 }
 

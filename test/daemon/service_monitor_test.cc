@@ -3,7 +3,10 @@
 // hangs, and come back once it goes on. Time is a FakeClock moved by the test.
 #include "daemon/service_monitor.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -61,7 +64,7 @@ struct Engine {
         pool(pool_options, *spool, counters, env.clock),
         pipeline(queue, counters, env.clock, {},
                  [this](format::Batch&& batch) { return pool.Submit(std::move(batch)); }),
-        view{counters, queue, *spool, pool, pipeline, env.clock} {}
+        view{counters, queue, *spool, pool, pipeline, env.clock, nullptr} {}
   ~Engine() {
     pool.Stop();
     pipeline.Stop();
@@ -177,6 +180,51 @@ TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) 
   EXPECT_TRUE(report.alive) << "waiting on the database is not being stuck";
   advance(10);
   EXPECT_EQ(health.Check().episodes.at("database"), 1u) << "one episode, however long";
+}
+
+// A followed file whose read blocks (a FIFO no one writes to: open() waits, as a read from a
+// log disk that hangs does) makes sluiced unhealthy after 30 s without stopping the watchdog,
+// since the socket is still served; once the read returns, the episode ends.
+TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
+  sluice::testing::TempDir dir;
+  sluice::testing::FakeClock clock;
+  Env env{DefaultEnv().fs, clock};
+  sink::WriterPoolOptions pool_options;
+  pool_options.conninfo = "host=" + dir.path() + " connect_timeout=1";  // no server there
+  pool_options.writers = 1;
+  pool_options.backoff_min = std::chrono::hours(1);
+  pool_options.backoff_max = std::chrono::hours(1);
+  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, pool_options);
+  const std::string fifo = dir.File("mainlog");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ingest::FollowedChunkQueue chunks;
+  ingest::FileFollower follower({{fifo}, {}, 100, 1 << 20}, chunks, engine.counters, clock);
+  const DaemonView view{engine.counters, engine.queue, *engine.spool, engine.pool,
+                        engine.pipeline, clock,        &follower};
+  HealthMonitor health(view);
+  auto advance = [&](int seconds) {
+    clock.Advance(std::chrono::seconds(seconds));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  };
+  advance(29);
+  EXPECT_TRUE(health.Check().healthy()) << health.Last().Summary();
+  advance(2);
+  HealthReport report = health.Check();
+  EXPECT_EQ(report.Summary(), "file follower stuck for 31 s");
+  EXPECT_TRUE(report.follower_stuck);
+  EXPECT_TRUE(report.alive);
+
+  UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));  // open() returns
+  ASSERT_TRUE(writer.valid());
+  writer.Reset();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        advance(1);
+        return health.Check().healthy();
+      },
+      std::chrono::seconds(10)));
+  EXPECT_EQ(health.Check().episodes.at("follow"), 1u);
+  follower.Stop();
 }
 
 }  // namespace

@@ -121,19 +121,32 @@ TEST_F(ServiceTest, ScrapePassesPromtoolAndCountsWhatLanded) {
   int port = testing::FreeTcpPort();
   ASSERT_NE(port, 0);
   DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""}});
+  // And a followed Exim mainlog, so that its families are on the page too.
+  const std::string mainlog = daemon.dir().File("mainlog");
+  {
+    std::ofstream out(mainlog);
+    for (int i = 0; i < 20; ++i) {
+      out << "2026-12-02 10:00:00 H=(helo.example) [192.0.2.7] F=<a@example.net> rejected RCPT "
+             "<b@example.org>: relay not permitted\n";
+    }
+  }
+  daemon.AppendConfig("[[follow]]\npath = \"" + mainlog + "\"\n");
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(testing::SendDatagram(daemon.socket_path(), kReject));
-  ASSERT_TRUE(WaitUntil([&] { return pg().Query("SELECT count(*) FROM sluice.events") == "100"; },
+  ASSERT_TRUE(WaitUntil([&] { return pg().Query("SELECT count(*) FROM sluice.events") == "120"; },
                         std::chrono::seconds(30)));
   std::string page;
   ASSERT_TRUE(WaitUntil(
       [&] {
         page = Get(port, "/metrics").second;
-        return Sample(page, "sluice_events_stored_total") == 100;
+        return Sample(page, "sluice_events_stored_total") == 120;
       },
       std::chrono::seconds(10)))
       << page;
   EXPECT_EQ(Sample(page, "sluice_datagrams_received_total"), 100);
+  EXPECT_EQ(Sample(page, "sluice_follow_lines_total"), 20);
+  EXPECT_EQ(Sample(page, "sluice_follow_errors_total"), 0);
+  EXPECT_EQ(Sample(page, "sluice_follower_alive"), 1);
   EXPECT_EQ(Sample(page, "sluice_events_shed_total{cause=\"queue_full\"}"), 0);
   EXPECT_EQ(Sample(page, "sluice_database_connections"), 2);
   EXPECT_EQ(Sample(page, "sluice_writers_alive"), 2);

@@ -23,7 +23,8 @@ Result<bool> FollowedFile::Open(const FilePosition& at) {
   } else if (static_cast<uint64_t>(st.st_size) < at.offset) {  // truncated while away
     position_ = {st.st_ino, at.generation + 1, 0};
   }
-  if (::lseek(fd.get(), static_cast<off_t>(position_.offset), SEEK_SET) < 0) {
+  if (position_.offset > 0 &&  // a pipe cannot seek, and needs not at its start
+      ::lseek(fd.get(), static_cast<off_t>(position_.offset), SEEK_SET) < 0) {
     return tl::unexpected(FileError("cannot seek in", path_, errno));
   }
   fd_ = std::move(fd);

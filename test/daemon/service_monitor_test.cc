@@ -6,9 +6,12 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,6 +185,20 @@ TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) 
   EXPECT_EQ(health.Check().episodes.at("database"), 1u) << "one episode, however long";
 }
 
+// Whether this process's thread named `name` is blocked in the system call `number`
+// (/proc/self/task/TID/syscall starts with the number of the call a thread is in).
+bool ThreadInSyscall(const std::string& name, long number) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != name) continue;
+    long in = -1;
+    std::ifstream(task.path() / "syscall") >> in;
+    return in == number;
+  }
+  return false;
+}
+
 // A followed file whose read blocks (a FIFO no one writes to: open() waits, as a read from a
 // log disk that hangs does) makes sluiced unhealthy after 30 s without stopping the watchdog,
 // since the socket is still served; once the read returns, the episode ends.
@@ -199,6 +216,15 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   ingest::FollowedChunkQueue chunks;
   ingest::FileFollower follower({{fifo}, {}, 100, 1 << 20}, chunks, engine.counters, clock);
+  struct Unblock {  // however the test ends, the follower's open() returns and it can stop
+    ~Unblock() {
+      for (int i = 0; i < 50 && ThreadInSyscall("sluice-follow", SYS_openat); ++i) {
+        UniqueFd(::open(path.c_str(), O_WRONLY | O_NONBLOCK));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    std::string path;
+  } unblock{fifo};
   const DaemonView view{engine.counters, engine.queue, *engine.spool, engine.pool,
                         engine.pipeline, clock,        &follower};
   HealthMonitor health(view);
@@ -206,6 +232,9 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
     clock.Advance(std::chrono::seconds(seconds));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   };
+  // Time moves only once the follower is blocked, so its last beat is from before.
+  ASSERT_TRUE(WaitUntil([] { return ThreadInSyscall("sluice-follow", SYS_openat); },
+                        std::chrono::seconds(10)));
   advance(29);
   EXPECT_TRUE(health.Check().healthy()) << health.Last().Summary();
   advance(2);
@@ -214,7 +243,8 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
   EXPECT_TRUE(report.follower_stuck);
   EXPECT_TRUE(report.alive);
 
-  UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));  // open() returns
+  // A writer that comes and goes: the follower's open() returns, its read() finds the end.
+  UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));
   ASSERT_TRUE(writer.valid());
   writer.Reset();
   ASSERT_TRUE(WaitUntil(
@@ -224,7 +254,6 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
       },
       std::chrono::seconds(10)));
   EXPECT_EQ(health.Check().episodes.at("follow"), 1u);
-  follower.Stop();
 }
 
 }  // namespace

@@ -35,6 +35,15 @@ constexpr char kReject[] =
     "NOQUEUE: reject: RCPT from unknown[192.0.2.44]: 554 5.7.1 <x@example.org>: Relay access "
     "denied; from=<a@example.net> to=<x@example.org> proto=ESMTP helo=<syslogd.example.net>";
 
+// Sendmail's and Exim's rejects as they reach syslog (Exim with log_file_path = syslog keeps
+// its own time stamp in the message), for the Sendmail and Exim recipes of the same route.
+constexpr char kSendmailReject[] =
+    "2ASA91xG002794: ruleset=check_rcpt, arg1=<y@example.org>, relay=bot.example.net "
+    "[192.0.2.45], reject=550 5.7.1 <y@example.org>... Relaying denied";
+constexpr char kEximReject[] =
+    "2026-12-02 10:00:00 H=(bot.example.net) [192.0.2.46]:52344 F=<s@example.net> rejected "
+    "RCPT <z@example.org>: relay not permitted";
+
 testing::PgSandbox& pg() { return testing::SharedPgSandbox(); }
 
 std::string ReadFile(const std::string& path) {
@@ -84,8 +93,8 @@ class SyslogDaemonsTest : public ::testing::Test {
   }
 
   // Sends, through `devlog`, a reject as Postfix's submission smtpd of instance postfix-out
-  // (a tag of 27 characters plus the pid), the same reject on another facility, and a mail
-  // line that is not a reject; waits for what should land.
+  // (a tag of 27 characters plus the pid), the same reject on another facility, a mail line
+  // that is not a reject, and a Sendmail and an Exim reject; waits for what should land.
   void SendAndCheck(DaemonHarness& daemon, const std::string& devlog) {
     auto logger = [&](const std::string& priority, const std::string& tag,
                       const std::string& text) {
@@ -96,18 +105,27 @@ class SyslogDaemonsTest : public ::testing::Test {
     ASSERT_EQ(logger("mail.info", "postfix-out/submission/smtpd", kReject), 0);
     ASSERT_EQ(logger("user.info", "postfix/smtpd", kReject), 0);
     ASSERT_EQ(logger("mail.info", "postfix/qmgr", "4F1A2B3C4D: removed"), 0);
+    ASSERT_EQ(logger("mail.notice", "sm-mta", kSendmailReject), 0);
+    ASSERT_EQ(logger("mail.info", "exim4", kEximReject), 0);
     ASSERT_TRUE(
         WaitUntil([&] { return testing::SummaryValue(daemon.LiveCounters(), "ignored") == 1; },
                   std::chrono::seconds(30)))
         << daemon.Output();
-    ASSERT_TRUE(WaitUntil([&] { return pg().Query("SELECT count(*) FROM sluice.events") == "1"; },
+    ASSERT_TRUE(WaitUntil([&] { return pg().Query("SELECT count(*) FROM sluice.events") == "3"; },
                           std::chrono::seconds(30)));
-    EXPECT_EQ(pg().Query("SELECT concat_ws(' | ', program, pid, host, host(client_ip), stage, "
-                         "reason_class) FROM sluice.events"),
-              "postfix-out/submission/smtpd | 4242 | " + ShortHostName() +
-                  " | 192.0.2.44 | rcpt | relay_denied");
+    auto row = [](const std::string& ip) {
+      return pg().Query(
+          "SELECT concat_ws(' | ', program, pid, host, mta, stage, reason_class) FROM "
+          "sluice.events WHERE client_ip = '" +
+          ip + "'");
+    };
+    const std::string host = ShortHostName();
+    EXPECT_EQ(row("192.0.2.44"),
+              "postfix-out/submission/smtpd | 4242 | " + host + " | postfix | rcpt | relay_denied");
+    EXPECT_EQ(row("192.0.2.45"), "sm-mta | 4242 | " + host + " | sendmail | rcpt | relay_denied");
+    EXPECT_EQ(row("192.0.2.46"), "exim4 | 4242 | " + host + " | exim | rcpt | relay_denied");
     auto stopped = daemon.Stop();
-    EXPECT_EQ(testing::SummaryValue(stopped.output, "received"), 2)
+    EXPECT_EQ(testing::SummaryValue(stopped.output, "received"), 4)
         << "the user.info line stays out";
   }
 };

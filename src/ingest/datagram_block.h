@@ -21,7 +21,7 @@ struct Datagram {
 class DatagramBlock {
  public:
   explicit DatagramBlock(size_t capacity)
-      : data_(std::make_unique<std::byte[]>(capacity)), capacity_(capacity) {}
+      : data_(std::make_unique_for_overwrite<std::byte[]>(capacity)), capacity_(capacity) {}
 
   // Bytes a datagram of `payload_size` takes in a block, header and padding included.
   static constexpr size_t RecordSize(size_t payload_size) {

@@ -19,7 +19,7 @@ Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
       producer_(queue),
       counters_(counters),
       slot_bytes_(max_datagram_bytes),
-      scratch_(kBatch * max_datagram_bytes),
+      scratch_(std::make_unique_for_overwrite<char[]>(kBatch * max_datagram_bytes)),
       messages_(kBatch),
       iovecs_(kBatch),
       forwarder_(forward.empty() ? std::nullopt
@@ -28,7 +28,7 @@ Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_fd_.valid()) std::abort();
   for (size_t i = 0; i < kBatch; ++i) {
-    iovecs_[i] = iovec{scratch_.data() + i * slot_bytes_, slot_bytes_};
+    iovecs_[i] = iovec{scratch_.get() + i * slot_bytes_, slot_bytes_};
     messages_[i].msg_hdr = msghdr{};
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
@@ -77,13 +77,13 @@ size_t Receiver::ReadBatch() {
   for (int i = 0; i < n; ++i) {
     const mmsghdr& m = messages_[static_cast<size_t>(i)];
     bool truncated = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
-    Store(scratch_.data() + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
+    Store(scratch_.get() + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
     bytes += m.msg_len;
   }
   if (forwarder_) {  // before the queue, so what it sheds still reaches the target
     for (int i = 0; i < n; ++i) {
       forward_iovecs_[static_cast<size_t>(i)] = {
-          scratch_.data() + static_cast<size_t>(i) * slot_bytes_,
+          scratch_.get() + static_cast<size_t>(i) * slot_bytes_,
           std::min<size_t>(messages_[static_cast<size_t>(i)].msg_len, slot_bytes_)};
     }
     forwarder_->Forward(std::span<const iovec>(forward_iovecs_.data(), static_cast<size_t>(n)));

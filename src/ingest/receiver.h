@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <memory>
 #include <vector>
 
 #include "common/counters.h"
@@ -49,7 +50,9 @@ class Receiver {
   DatagramQueue::Producer producer_;
   Counters& counters_;
   size_t slot_bytes_;
-  std::vector<char> scratch_;
+  // kBatch slots of slot_bytes_, never zeroed: the kernel writes into the pages a datagram
+  // needs, so a slot costs one resident page for a short line, not max_datagram_bytes.
+  std::unique_ptr<char[]> scratch_;
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
   std::optional<DatagramForwarder> forwarder_;

@@ -66,7 +66,7 @@ struct FloodSettings {
   std::chrono::milliseconds leave_after_ms{10'000};  // calm this long before leaving
   std::chrono::milliseconds window_ms{10'000};       // aggregation window (and shed reports)
   uint32_t detail_sample = 100;  // while aggregating, 1 reject in this many stays a detail row
-  size_t max_keys = 100'000;     // keys per window before they are coarsened
+  size_t max_keys = 20'000;      // keys per window before they are coarsened (~450 B each)
   std::vector<std::string> key = {"client_ip", "reason_class", "rbl", "host"};
 };
 

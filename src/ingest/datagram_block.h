@@ -20,8 +20,11 @@ struct Datagram {
 // Not thread-safe: owned by one thread at a time (the queue hands it over).
 class DatagramBlock {
  public:
-  explicit DatagramBlock(size_t capacity)
-      : data_(std::make_unique_for_overwrite<std::byte[]>(capacity)), capacity_(capacity) {}
+  // `index`: its place among its queue's blocks.
+  DatagramBlock(size_t capacity, uint32_t index)
+      : data_(std::make_unique_for_overwrite<std::byte[]>(capacity)),
+        capacity_(capacity),
+        index_(index) {}
 
   // Bytes a datagram of `payload_size` takes in a block, header and padding included.
   static constexpr size_t RecordSize(size_t payload_size) {
@@ -58,6 +61,7 @@ class DatagramBlock {
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
   size_t capacity() const { return capacity_; }
+  uint32_t index() const { return index_; }
 
  private:
   struct Header {
@@ -68,6 +72,7 @@ class DatagramBlock {
 
   std::unique_ptr<std::byte[]> data_;
   size_t capacity_;
+  uint32_t index_;
   size_t used_ = 0;
   size_t count_ = 0;
 };

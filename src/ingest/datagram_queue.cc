@@ -16,15 +16,15 @@ size_t PreallocatedCapacity(size_t count, size_t producers) {
 
 DatagramQueue::DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t max_producers)
     : block_bytes_(block_bytes),
-      free_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), 2)),
-      full_(PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), max_producers)),
-      release_token_(free_) {
+      free_(std::max<size_t>(2, capacity_bytes / block_bytes)),
+      full_(
+          PreallocatedCapacity(std::max<size_t>(2, capacity_bytes / block_bytes), max_producers)) {
   size_t count = std::max<size_t>(2, capacity_bytes / block_bytes);
   blocks_.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    blocks_.push_back(std::make_unique<DatagramBlock>(block_bytes));
-    free_.enqueue(release_token_, blocks_.back().get());
+    blocks_.push_back(std::make_unique<DatagramBlock>(block_bytes, static_cast<uint32_t>(i)));
   }
+  for (size_t i = count; i-- > 0;) free_.Push(static_cast<uint32_t>(i));  // block 0 on top
 }
 
 DatagramBlock* DatagramQueue::WaitFull(std::chrono::microseconds timeout) {
@@ -39,7 +39,7 @@ DatagramBlock* DatagramQueue::TryFull() {
 
 void DatagramQueue::Release(DatagramBlock* block) {
   block->Clear();
-  free_.enqueue(release_token_, block);
+  free_.Push(block->index());
 }
 
 }  // namespace sluice::ingest

@@ -9,14 +9,17 @@
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <concurrentqueue/concurrentqueue.h>
 
+#include "ingest/block_stack.h"
 #include "ingest/datagram_block.h"
 
 namespace sluice::ingest {
 
 // The hand-over between receivers and the pipeline, bounded in bytes: a fixed set of
-// DatagramBlocks, allocated once, circulates between a free list and a full list (both
-// moodycamel queues). Receivers never block and never allocate: when no free block is left,
-// TryAcquire() fails and the caller counts the datagrams as shed.
+// DatagramBlocks, allocated once (their memory untouched until used), circulates between a
+// free stack (last in, first out: ingest/block_stack.h, so a light load keeps reusing the
+// same few blocks and only those are resident) and a full list (a moodycamel queue).
+// Receivers never block and never allocate: when no free block is left, TryAcquire() fails
+// and the caller counts the datagrams as shed.
 // Thread-safe: receivers call TryAcquire/Publish with their own Producer, the pipeline calls
 // WaitFull/Release.
 class DatagramQueue {
@@ -28,8 +31,8 @@ class DatagramQueue {
 
     // A cleared block to fill, or nullptr when every block is in use (the queue is full).
     DatagramBlock* TryAcquire() {
-      DatagramBlock* block = nullptr;
-      return queue_.free_.try_dequeue(block) ? block : nullptr;
+      uint32_t index = queue_.free_.Pop();
+      return index == BlockStack::kNone ? nullptr : queue_.blocks_[index].get();
     }
     // Hands a filled block to the pipeline. Never blocks; cannot fail, because the full list
     // was preallocated for every block there is.
@@ -64,10 +67,9 @@ class DatagramQueue {
 
  private:
   size_t block_bytes_;
-  std::vector<std::unique_ptr<DatagramBlock>> blocks_;
-  moodycamel::ConcurrentQueue<DatagramBlock*> free_;
+  std::vector<std::unique_ptr<DatagramBlock>> blocks_;  // a block's index is its place here
+  BlockStack free_;
   moodycamel::BlockingConcurrentQueue<DatagramBlock*> full_;
-  moodycamel::ProducerToken release_token_;  // used by the (single) pipeline thread
 };
 
 }  // namespace sluice::ingest

@@ -4,10 +4,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-#include <memory>
 #include <vector>
 
 #include "common/counters.h"

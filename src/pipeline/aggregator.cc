@@ -1,5 +1,7 @@
 #include "pipeline/aggregator.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <utility>
@@ -139,8 +141,12 @@ void Aggregator::Drain(int64_t window_start_us, int64_t window_end_us,
   }
   seen_keys_.Clear();
   seen_prefix_keys_.Clear();
-  entries_.clear();
+  const bool large = entries_.size() >= kLargeWindowKeys;
+  Map().swap(entries_);  // its buckets too
   events_ = 0;
+  // A flood's window held thousands of keys: hand their memory back to the system instead
+  // of keeping it in malloc's free lists until the next flood.
+  if (large) ::malloc_trim(0);
 }
 
 }  // namespace sluice::pipeline

@@ -15,17 +15,17 @@
 namespace sluice::pipeline {
 
 // Counts reject events per key for one window at a time, in at most `max_keys` keys, with one
-// sample line per key. When even reason-class keys are full, an event is refused (the caller
-// counts it as shed, "aggregate_full"). A window starts at the granularity the last one ended
-// with, or finer when the distinct keys the last window would have had at the finer level
-// (estimated by linear counting) would have fitted. Memory: about max_keys × (key + sample ≤ 512
-// bytes + 100). Not thread-safe: owned by the pipeline thread.
+// sample line per key (about 450 bytes a key in all). When even reason-class keys are full, an
+// event is refused (the caller counts it as shed, "aggregate_full"). A window starts at the
+// granularity the last one ended with, or finer when the distinct keys the last window would have
+// had at the finer level (estimated by linear counting) would have fitted. Memory: about max_keys ×
+// (key + sample ≤ 512 bytes + 100). Not thread-safe: owned by the pipeline thread.
 class Aggregator {
  public:
   struct Options {
     std::vector<KeyField> key{KeyField::kClientIp, KeyField::kReasonClass, KeyField::kRbl,
                               KeyField::kHost};
-    size_t max_keys = 100'000;
+    size_t max_keys = 20'000;
   };
 
   explicit Aggregator(Options options);
@@ -44,6 +44,8 @@ class Aggregator {
   Granularity granularity() const { return granularity_; }
 
  private:
+  // A window of at least this many keys gives its memory back to the system when drained.
+  static constexpr size_t kLargeWindowKeys = 4096;
   struct Entry {
     uint64_t events = 0;
     int64_t first_seen_us = 0;

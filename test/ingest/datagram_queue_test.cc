@@ -33,7 +33,7 @@ TEST(DatagramQueueTest, NoFreeBlockWhenAllAreFilledAndReleaseRecyclesThem) {
 }
 
 TEST(DatagramBlockTest, KeepsDatagramsInOrderUntilFull) {
-  DatagramBlock block(256);
+  DatagramBlock block(256, 0);
   std::string big(240, 'x');
   ASSERT_TRUE(block.Append("first", 5, 1, false));
   ASSERT_TRUE(block.Append("", 0, 2, true));

@@ -22,7 +22,10 @@ using testing::WaitUntil;
 
 testing::PgSandbox& pg() { return testing::SharedPgSandbox(); }
 
-long long Count(const std::string& sql) { return std::stoll("0" + pg().Query(sql)); }
+long long Count(const std::string& sql) {
+  const std::string value = pg().Query(sql);
+  return value.empty() ? 0 : std::stoll(value);
+}
 
 // Detail rows plus the events counted in aggregates: every event, wherever it went.
 long long Events() {

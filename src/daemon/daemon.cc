@@ -18,6 +18,7 @@
 #include "daemon/config_reloader.h"
 #include "daemon/daemon_view.h"
 #include "daemon/health.h"
+#include "daemon/ingest_socket.h"
 #include "daemon/metrics.h"
 #include "daemon/metrics_server.h"
 #include "daemon/service_monitor.h"
@@ -236,9 +237,8 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
     return kExitFailure;
   }
   // Bind last: senders may start the moment the socket exists, and must find receivers.
-  auto socket =
-      ingest::DatagramSocket::Bind({settings.ingest.socket, settings.ingest.socket_mode,
-                                    settings.ingest.socket_group, settings.ingest.rcvbuf_kb});
+  bool passed = false;
+  auto socket = OpenIngestSocket(settings.ingest, &passed);
   if (!socket) {
     LogError(socket.error().message());
     return kExitFailure;
@@ -250,10 +250,10 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
                                                            settings.ingest.max_datagram_bytes,
                                                            settings.ingest.forward));
   }
-  LogInfo("listening on " + socket->path() + " (" + std::to_string(receivers_count) +
-          " receiver(s), " + std::to_string(queue.block_count()) + " blocks of " +
-          std::to_string(block_bytes / 1024) + " KiB, " +
-          std::to_string(settings.database.writers) + " writer(s))");
+  LogInfo("listening on " + socket->path() + (passed ? " (passed by the service manager)" : "") +
+          " (" + std::to_string(receivers_count) + " receiver(s), " +
+          std::to_string(queue.block_count()) + " blocks of " + std::to_string(block_bytes / 1024) +
+          " KiB, " + std::to_string(settings.database.writers) + " writer(s))");
 
   std::optional<ConfigReloader> reloader;
   if (!source.path.empty()) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -101,6 +102,18 @@ Status CheckDirectoryIsOurs(const std::filesystem::path& dir) {
   return Ok();
 }
 
+// SO_RCVBUF as ingest.rcvbuf_kb says (0: the system's default). SO_RCVBUFFORCE passes
+// net.core.rmem_max when we may (root); else the capped SO_RCVBUF.
+Status SetReceiveBuffer(int fd, const SocketOptions& options) {
+  if (options.rcvbuf_kb <= 0) return Ok();
+  int bytes = options.rcvbuf_kb * 1024;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot set SO_RCVBUF on", options.path));
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
@@ -125,14 +138,7 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid())
     return Fail(ErrorCode::kIoError, Errno("cannot create socket for", options.path));
-  if (options.rcvbuf_kb > 0) {
-    int bytes = options.rcvbuf_kb * 1024;
-    // SO_RCVBUFFORCE passes net.core.rmem_max when we may (root); else the capped SO_RCVBUF.
-    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
-        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0) {
-      return Fail(ErrorCode::kIoError, Errno("cannot set SO_RCVBUF on", options.path));
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(SetReceiveBuffer(fd.get(), options));
   // The socket is created with the process umask (sluiced sets 0027 before any thread
   // starts), then given its group and mode without following a symbolic link.
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
@@ -153,8 +159,43 @@ Result<DatagramSocket> DatagramSocket::Bind(const SocketOptions& options) {
   return DatagramSocket(std::move(fd), options.path, st.st_dev, st.st_ino);
 }
 
+Result<DatagramSocket> DatagramSocket::Adopt(UniqueFd fd, const SocketOptions& options) {
+  int type = 0;
+  socklen_t type_size = sizeof type;
+  sockaddr_un bound{};
+  socklen_t bound_size = sizeof bound;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &type_size) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &bound_size) != 0) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        Errno("the socket passed by the service manager for", options.path) + " is not a socket");
+  }
+  const size_t path_bytes =
+      bound_size > offsetof(sockaddr_un, sun_path)
+          ? ::strnlen(bound.sun_path, bound_size - offsetof(sockaddr_un, sun_path))
+          : 0;
+  const std::string path(bound.sun_path, path_bytes);
+  if (bound.sun_family != AF_UNIX || type != SOCK_DGRAM || path != options.path) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the socket passed by the service manager (LISTEN_FDS) is not a Unix datagram "
+                "socket at ingest.socket " +
+                    options.path + " (bound to '" + path +
+                    "'): ListenDatagram= in sluiced.socket and ingest.socket must name the "
+                    "same path");
+  }
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
+      ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC) != 0) {
+    return Fail(ErrorCode::kIoError, Errno("cannot set the flags of", options.path));
+  }
+  SLUICE_RETURN_IF_ERROR(SetReceiveBuffer(fd.get(), options));
+  DatagramSocket socket(std::move(fd), options.path, 0, 0);
+  socket.owns_path_ = false;
+  return socket;
+}
+
 DatagramSocket::~DatagramSocket() {
-  if (!fd_.valid()) return;
+  if (!fd_.valid() || !owns_path_) return;
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
     ::unlink(path_.c_str());

@@ -18,14 +18,19 @@ struct SocketOptions {
   int rcvbuf_kb = 0;  // 0 keeps the system default
 };
 
-// A bound Unix datagram socket; unlinks its path on destruction if the file is still the one
-// it created. Not thread-safe for Bind/destruction; fd() may be read by any thread.
+// A bound Unix datagram socket; unlinks its path on destruction if it bound it and the file is
+// still the one it created. Not thread-safe for Bind/destruction; fd() may be read by any thread.
 class DatagramSocket {
  public:
   // Binds `options.path` with its mode and group. A stale socket file (nobody serving it) is
   // replaced; a socket some live process serves, or a path that is not a socket, is refused
   // with kInvalidArgument and a message that says what to do.
   static Result<DatagramSocket> Bind(const SocketOptions& options);
+  // Takes a socket the service manager bound (socket activation: sluiced.socket), checked to
+  // be a Unix datagram socket bound to `options.path`. Its file, mode and group are the
+  // manager's: left alone, and never unlinked, so the socket and what waits in it outlive
+  // sluiced. rcvbuf_kb still applies. kInvalidArgument, saying what differs, otherwise.
+  static Result<DatagramSocket> Adopt(UniqueFd fd, const SocketOptions& options);
 
   DatagramSocket(DatagramSocket&&) = default;
   DatagramSocket& operator=(DatagramSocket&&) = delete;
@@ -42,6 +47,7 @@ class DatagramSocket {
   std::string path_;
   dev_t dev_;
   ino_t ino_;
+  bool owns_path_ = true;  // bound here: unlinked on destruction
 };
 
 }  // namespace sluice::ingest

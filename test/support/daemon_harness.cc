@@ -47,7 +47,8 @@ void DaemonHarness::AppendConfig(const std::string& toml) {
 
 bool DaemonHarness::Start() {
   process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"));
+      std::vector<std::string>{SLUICE_SLUICED, "--config", config_path_}, dir_.File("out.log"),
+      listen_fd_);
   // The socket file may be a stale one from a killed run: wait for sluiced to say it listens.
   return WaitUntil([&] { return process_->Output().find("listening on") != std::string::npos; },
                    std::chrono::seconds(20));

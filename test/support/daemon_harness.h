@@ -25,6 +25,9 @@ class DaemonHarness {
 
   // Appends `toml` to the config file (for what overrides cannot say: [[follow]] tables).
   void AppendConfig(const std::string& toml);
+  // From now on, Start() passes sluiced `fd` (a socket the caller bound and keeps) as the
+  // service manager would with socket activation, instead of letting it bind its own.
+  void PassSocket(int fd) { listen_fd_ = fd; }
   // Starts sluiced and waits until it logs that it listens. False on failure.
   bool Start();
   // SIGTERM, then waits for exit.
@@ -46,6 +49,7 @@ class DaemonHarness {
   std::string socket_path_;
   std::string config_path_;
   std::unique_ptr<BackgroundProcess> process_;
+  int listen_fd_ = -1;
 };
 
 // Size of the big tests; the sanitizer runs ask for a smaller one (SLUICE_TEST_DATAGRAMS).

@@ -7,18 +7,46 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 namespace sluice::testing {
 namespace {
 
-pid_t Spawn(const std::vector<std::string>& argv, int out_fd, int in_fd) {
+// `listen_fd` >= 0: passed as systemd passes an activated socket, as fd 3 with LISTEN_FDS=1
+// and LISTEN_PID set to the child's pid (written after the fork without allocating).
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd, int in_fd, int listen_fd = -1) {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (listen_fd < 0 || (std::strncmp(*e, "LISTEN_", 7) != 0)) env.push_back(*e);
+  }
+  char listen_fds[] = "LISTEN_FDS=1";
+  char listen_pid[32] = "LISTEN_PID=";
+  if (listen_fd >= 0) {
+    env.push_back(listen_fds);
+    env.push_back(listen_pid);
+  }
+  env.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::dup2(out_fd, STDOUT_FILENO);
   ::dup2(out_fd, STDERR_FILENO);
   if (in_fd >= 0) ::dup2(in_fd, STDIN_FILENO);
+  if (listen_fd >= 0) {
+    if (listen_fd == 3) {
+      ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+    } else {
+      ::dup2(listen_fd, 3);  // the copy is not close-on-exec
+    }
+    char digits[16];
+    int n = 0;
+    for (pid_t self = ::getpid(); self > 0; self /= 10)
+      digits[n++] = static_cast<char>('0' + self % 10);
+    char* at = listen_pid + std::strlen(listen_pid);
+    while (n > 0) *at++ = digits[--n];
+    *at = '\0';
+  }
   // Signals the test blocked must not stay blocked in the child.
   sigset_t none;
   sigemptyset(&none);
@@ -26,7 +54,7 @@ pid_t Spawn(const std::vector<std::string>& argv, int out_fd, int in_fd) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  ::execvp(args[0], args.data());
+  ::execvpe(args[0], args.data(), env.data());
   ::_exit(127);
 }
 
@@ -76,10 +104,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::seco
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
-                                     const std::string& output_file)
+                                     const std::string& output_file, int listen_fd)
     : output_file_(output_file) {
   int out_fd = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  pid_ = Spawn(argv, out_fd, -1);
+  pid_ = Spawn(argv, out_fd, -1, listen_fd);
   ::close(out_fd);
 }
 

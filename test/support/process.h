@@ -23,7 +23,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // A child process running in the background with its output in a file. Not thread-safe.
 class BackgroundProcess {
  public:
-  BackgroundProcess(const std::vector<std::string>& argv, const std::string& output_file);
+  // `listen_fd` >= 0 is passed to the child as systemd passes an activated socket: as fd 3,
+  // with LISTEN_FDS=1 and LISTEN_PID=its pid.
+  BackgroundProcess(const std::vector<std::string>& argv, const std::string& output_file,
+                    int listen_fd = -1);
   ~BackgroundProcess();  // SIGKILLs the child if it is still running
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;

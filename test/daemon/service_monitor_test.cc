@@ -152,18 +152,23 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   EXPECT_EQ(health.Last().episodes.at("writers"), 1u);
 }
 
+// One writer with no server at `dir`, which tries once and then waits an hour to try again.
+sink::WriterPoolOptions NoDatabase(const std::string& dir) {
+  sink::WriterPoolOptions options;
+  options.conninfo = "host=" + dir + " connect_timeout=1";
+  options.writers = 1;
+  options.backoff_min = std::chrono::hours(1);
+  options.backoff_max = std::chrono::hours(1);
+  return options;
+}
+
 // No writer connected while events wait: unhealthy once that has lasted 30 s (not before),
 // and counted once for the episode however long it lasts.
 TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) {
   sluice::testing::TempDir dir;
   sluice::testing::FakeClock clock;
   Env env{DefaultEnv().fs, clock};
-  sink::WriterPoolOptions pool_options;
-  pool_options.conninfo = "host=" + dir.path() + " connect_timeout=1";  // no server there
-  pool_options.writers = 1;
-  pool_options.backoff_min = std::chrono::hours(1);
-  pool_options.backoff_max = std::chrono::hours(1);
-  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, pool_options);
+  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, NoDatabase(dir.path()));
   HealthMonitor health(engine.view);
   ASSERT_TRUE(engine.pool.Submit(OneRowBatch("waiting", clock.WallMicros())));
   ASSERT_TRUE(
@@ -206,12 +211,7 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
   sluice::testing::TempDir dir;
   sluice::testing::FakeClock clock;
   Env env{DefaultEnv().fs, clock};
-  sink::WriterPoolOptions pool_options;
-  pool_options.conninfo = "host=" + dir.path() + " connect_timeout=1";  // no server there
-  pool_options.writers = 1;
-  pool_options.backoff_min = std::chrono::hours(1);
-  pool_options.backoff_max = std::chrono::hours(1);
-  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, pool_options);
+  Engine engine(env, dir.File("spool"), spool::SpoolOptions().memory_bytes, NoDatabase(dir.path()));
   const std::string fifo = dir.File("mainlog");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   ingest::FollowedChunkQueue chunks;

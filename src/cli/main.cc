@@ -9,6 +9,7 @@
 #include "cli/follow_command.h"
 #include "cli/import_command.h"
 #include "cli/migrate_command.h"
+#include "cli/prune_command.h"
 #include "cli/replay_command.h"
 #include "cli/spool_command.h"
 #include "cli/stats_command.h"
@@ -61,9 +62,13 @@ int main(int argc, char** argv) {
   stats->add_option("-i,--interval", interval_s, "seconds between scrapes (rates are over it)")
       ->check(CLI::Range(0.1, 3600.0));
   stats->add_option("-n,--count", stats_options.count, "with --watch: stop after N pages");
+  CLI::App* prune = app.add_subcommand(
+      "prune", "drop data older than --days (default database.retention_days), once");
+  int prune_days = 0;
+  prune->add_option("-d,--days", prune_days, "days to keep")->check(CLI::Range(1, 36500));
   CLI::App* check = app.add_subcommand(
       "check", "check the config, directories, database, schema and privileges; exit 1 if wrong");
-  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, check}) {
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, prune, check}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
+  if (prune->parsed()) return sluice::cli::RunPrune(*settings, prune_days);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);

@@ -37,6 +37,9 @@ struct DatabaseSettings {
   std::chrono::milliseconds backoff_max_ms{10000};       // reconnect delay cap
   int partitions_ahead_days = 3;                         // daily partitions created in advance
   int ledger_keep_days = 30;  // sluice.batches rows older than this are deleted (hourly)
+  // Data older than this many days is dropped (hourly): day partitions of sluice.events, and
+  // aggregates, shed counts and dead letters as old. 0 keeps everything.
+  int retention_days = 0;
   // A statement (a COPY of a batch, say) the server has not answered after this long is
   // cancelled, and after 1 s more its connection is dropped and the batch written again on a
   // new one; 0 waits as long as the server takes.

@@ -213,6 +213,7 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   pool_options.backoff_max = settings.database.backoff_max_ms;
   pool_options.partitions_ahead_days = settings.database.partitions_ahead_days;
   pool_options.ledger_keep_days = settings.database.ledger_keep_days;
+  pool_options.retention_days = settings.database.retention_days;
   pool_options.statement_timeout = settings.database.statement_timeout_ms;
   sink::WriterPool pool(pool_options, **spool, counters, env.clock);
 

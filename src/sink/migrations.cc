@@ -163,6 +163,53 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledger(integer)
   FROM PUBLIC;
 )sql",
+    // 5: retention (database.retention_days): whole day partitions of sluice.events older
+    // than the limit are dropped, and aggregates, shed counts and dead letters as old deleted,
+    // as the schema's owner.
+    R"sql(
+CREATE FUNCTION sluice.drop_expired(keep_days integer) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  cutoff date := (now() AT TIME ZONE 'UTC')::date - keep_days;
+  cutoff_at timestamptz := (cutoff::text || ' 00:00:00+00')::timestamptz;
+  part record;
+  dropped integer := 0;
+  from_default bigint;
+  aggregates bigint;
+  shed bigint;
+  dead bigint;
+BEGIN
+  IF keep_days < 1 THEN
+    RAISE EXCEPTION 'sluice.drop_expired: keep_days must be at least 1, got %', keep_days;
+  END IF;
+  PERFORM pg_advisory_xact_lock(x'736c75696366'::bigint);
+  FOR part IN
+    SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'sluice.events'::regclass AND c.relname ~ '^events_[0-9]{8}$'
+      AND to_date(substr(c.relname, 8), 'YYYYMMDD') < cutoff
+    ORDER BY c.relname
+  LOOP
+    EXECUTE format('DROP TABLE sluice.%I', part.relname);
+    dropped := dropped + 1;
+  END LOOP;
+  DELETE FROM sluice.events_default WHERE received_at < cutoff_at;
+  GET DIAGNOSTICS from_default = ROW_COUNT;
+  DELETE FROM sluice.aggregates WHERE window_start < cutoff_at;
+  GET DIAGNOSTICS aggregates = ROW_COUNT;
+  DELETE FROM sluice.shed WHERE window_start < cutoff_at;
+  GET DIAGNOSTICS shed = ROW_COUNT;
+  DELETE FROM sluice.dead_letters WHERE failed_at < cutoff_at;
+  GET DIAGNOSTICS dead = ROW_COUNT;
+  IF dropped + from_default + aggregates + shed + dead = 0 THEN
+    RETURN '';
+  END IF;
+  RETURN format('before %s: %s day partitions of sluice.events dropped; %s rows of '
+                'events_default, %s aggregate rows, %s shed rows, %s dead letters deleted',
+                cutoff, dropped, from_default, aggregates, shed, dead);
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION sluice.drop_expired(integer) FROM PUBLIC;
+)sql",
 };
 
 // Grants the roles of conf/sql/roles.sql that exist what they may do (sink/privileges.h for
@@ -280,6 +327,12 @@ Status CheckSchemaColumns(PgConnection& conn) {
 
 Status PruneLedger(PgConnection& conn, int keep_days) {
   return conn.Exec("SELECT sluice.prune_ledger(" + std::to_string(keep_days) + ")");
+}
+
+Result<std::string> DropExpired(PgConnection& conn, int keep_days) {
+  auto summary = conn.ExecColumn("SELECT sluice.drop_expired(" + std::to_string(keep_days) + ")");
+  if (!summary) return tl::unexpected(summary.error());
+  return summary->empty() ? std::string() : summary->front();
 }
 
 Status EnsurePartitions(PgConnection& conn, int days_ahead) {

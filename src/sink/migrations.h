@@ -1,12 +1,14 @@
 #pragma once
 
+#include <string>
+
 #include "common/status.h"
 #include "sink/pg_connection.h"
 
 namespace sluice::sink {
 
 // The schema version this build writes to and migrates up to.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // What Migrate() did.
 struct MigrationOutcome {
@@ -41,5 +43,13 @@ Status EnsurePartitions(PgConnection& conn, int days_ahead);
 // Deletes ledger rows (sluice.batches) committed more than `keep_days` days ago, through
 // sluice.prune_ledger (SECURITY DEFINER, like ensure_partitions).
 Status PruneLedger(PgConnection& conn, int keep_days);
+
+// Retention: drops the day partitions of sluice.events wholly older than `keep_days` days
+// (UTC; never row by row) and deletes the rows of events_default, sluice.aggregates, shed and
+// dead_letters older than that, through sluice.drop_expired (SECURITY DEFINER). Returns
+// what it did, for a person ("before DATE: N day partitions ... dropped; ..."), or "" when
+// there was nothing to drop. Dropping a
+// partition briefly locks sluice.events (writers' COPYs wait for it).
+Result<std::string> DropExpired(PgConnection& conn, int keep_days);
 
 }  // namespace sluice::sink

@@ -44,6 +44,7 @@ const std::vector<Privilege>& WriterPrivileges() {
       {"SELECT", "table", "schema_version", ""},
       {"EXECUTE", "function", "ensure_partitions", "(integer)"},  // SECURITY DEFINER
       {"EXECUTE", "function", "prune_ledger", "(integer)"},       // SECURITY DEFINER
+      {"EXECUTE", "function", "drop_expired", "(integer)"},       // SECURITY DEFINER
   };
   return *privileges;
 }

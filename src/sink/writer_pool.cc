@@ -16,6 +16,21 @@ namespace {
 
 constexpr std::chrono::hours kPartitionUpkeepInterval{1};
 
+// The upkeep writer's hourly round (and its first, right after it connects): partitions ahead, the
+// ledger trimmed, and with database.retention_days, old data dropped (logged when there was some).
+Status Upkeep(PgConnection& conn, const WriterPoolOptions& options) {
+  SLUICE_RETURN_IF_ERROR(EnsurePartitions(conn, options.partitions_ahead_days));
+  SLUICE_RETURN_IF_ERROR(PruneLedger(conn, options.ledger_keep_days));
+  if (options.retention_days <= 0) return Ok();
+  auto dropped = DropExpired(conn, options.retention_days);
+  if (!dropped) return tl::unexpected(dropped.error());
+  if (!dropped->empty()) {
+    LogInfo("retention (database.retention_days " + std::to_string(options.retention_days) +
+            "): " + *dropped);
+  }
+  return Ok();
+}
+
 Result<std::unique_ptr<BatchWriter>> OpenWriter(const WriterPoolOptions& options, bool upkeep) {
   auto conn =
       PgConnection::Connect(options.conninfo, options.application_name, options.statement_timeout);
@@ -133,16 +148,6 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
   };
   while (!stop.stop_requested()) {
     heartbeats_[index]->Beat();
-    if (writer && upkeep && clock_.Now() >= next_upkeep) {
-      Status status = EnsurePartitions(writer->connection(), options_.partitions_ahead_days);
-      if (status) status = PruneLedger(writer->connection(), options_.ledger_keep_days);
-      if (status) {
-        next_upkeep += kPartitionUpkeepInterval;
-      } else {  // logged once per episode; tried again in a minute, batches go on meanwhile
-        failed("partition upkeep: " + status.error().message());
-        next_upkeep = clock_.Now() + std::chrono::minutes(1);
-      }
-    }
     if (!writer) {
       SetConnection(index, nullptr);
       auto opened = OpenWriter(options_, upkeep);
@@ -154,8 +159,17 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
       writer = std::move(*opened);
       writer->connection().set_heartbeat(heartbeats_[index].get());
       SetConnection(index, &writer->connection());
-      next_upkeep = clock_.Now() + kPartitionUpkeepInterval;
+      next_upkeep = clock_.Now();  // the rest of the upkeep at once; a failure blocks no batch
       backoff.Reset();
+    }
+    if (writer && upkeep && clock_.Now() >= next_upkeep) {
+      Status status = Upkeep(writer->connection(), options_);
+      if (status) {
+        next_upkeep += kPartitionUpkeepInterval;
+      } else {  // logged once per episode; tried again in a minute, batches go on meanwhile
+        failed("partition upkeep: " + status.error().message());
+        next_upkeep = clock_.Now() + std::chrono::minutes(1);
+      }
     }
     std::vector<format::Batch> batches = spool_.Take(
         stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction, heartbeats_[index].get());

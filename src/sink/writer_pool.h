@@ -34,6 +34,7 @@ struct WriterPoolOptions {
   std::chrono::milliseconds backoff_max{10000};
   int partitions_ahead_days = 3;
   int ledger_keep_days = 30;
+  int retention_days = 0;  // > 0: the hourly upkeep also drops older data (DropExpired)
   // A statement not answered this long after it was sent is given up on, and its connection
   // dropped (PgConnection::Connect); 0: wait as long as the server takes.
   std::chrono::milliseconds statement_timeout{60'000};

@@ -8,6 +8,7 @@
 #include "cli/check_command.h"
 #include "cli/follow_command.h"
 #include "cli/import_command.h"
+#include "cli/lookup_command.h"
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
 #include "cli/replay_command.h"
@@ -62,13 +63,21 @@ int main(int argc, char** argv) {
   stats->add_option("-i,--interval", interval_s, "seconds between scrapes (rates are over it)")
       ->check(CLI::Range(0.1, 3600.0));
   stats->add_option("-n,--count", stats_options.count, "with --watch: stop after N pages");
+  CLI::App* lookup = app.add_subcommand(
+      "lookup", "rejects of one address, sender or recipient, details and aggregates alike");
+  sluice::cli::LookupQuery lookup_query;
+  lookup->add_option("--ip", lookup_query.ip, "client address");
+  lookup->add_option("--sender", lookup_query.sender, "envelope sender");
+  lookup->add_option("--recipient", lookup_query.recipient, "envelope recipient");
+  lookup->add_option("--since", lookup_query.since, "how far back: 90m, 24h, 7d (default 7d)");
   CLI::App* prune = app.add_subcommand(
       "prune", "drop data older than --days (default database.retention_days), once");
   int prune_days = 0;
   prune->add_option("-d,--days", prune_days, "days to keep")->check(CLI::Range(1, 36500));
   CLI::App* check = app.add_subcommand(
       "check", "check the config, directories, database, schema and privileges; exit 1 if wrong");
-  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, prune, check}) {
+  for (CLI::App* verb :
+       {spool_ls, spool_verify, spool_cat, replay, import, stats, lookup, prune, check}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -85,6 +94,7 @@ int main(int argc, char** argv) {
   }
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
   if (prune->parsed()) return sluice::cli::RunPrune(*settings, prune_days);
+  if (lookup->parsed()) return sluice::cli::RunLookup(*settings, lookup_query);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);

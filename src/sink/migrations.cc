@@ -165,8 +165,21 @@ REVOKE EXECUTE ON FUNCTION sluice.ensure_partitions(integer), sluice.prune_ledge
 )sql",
     // 5: retention (database.retention_days): whole day partitions of sluice.events older
     // than the limit are dropped, and aggregates, shed counts and dead letters as old deleted,
-    // as the schema's owner.
+    // as the schema's owner. And sluice.rejects: detail rows and aggregates in one shape.
     R"sql(
+CREATE VIEW sluice.rejects AS
+  SELECT received_at AS at, logged_at AS first_seen, logged_at AS last_seen, host, mta, stage,
+         client_ip, reason_class, rbl, smtp_code, sender, recipient, 1::bigint AS events,
+         'detail'::text AS source, raw AS line
+    FROM sluice.events WHERE is_reject
+  UNION ALL
+  SELECT window_start, first_seen, last_seen, host, mta, stage, client_ip, reason_class, rbl,
+         smtp_code, NULL, NULL, events, 'aggregate:' || granularity, sample
+    FROM sluice.aggregates;
+COMMENT ON VIEW sluice.rejects IS
+  'every reject, stored one by one (source detail, events 1) or counted under flood (source '
+  'aggregate:key|prefix|class, events n, line a sample, client_ip the network for prefix, '
+  'NULL for class; no sender or recipient): sum(events) counts them whatever the ladder did';
 CREATE FUNCTION sluice.drop_expired(keep_days integer) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE

@@ -15,6 +15,7 @@ namespace sluice::sink {
 namespace {
 
 constexpr std::chrono::hours kPartitionUpkeepInterval{1};
+constexpr std::chrono::milliseconds kIdleUpkeepCheck{60'000};
 
 // The upkeep writer's hourly round (and its first, right after it connects): partitions ahead, the
 // ledger trimmed, and with database.retention_days, old data dropped (logged when there was some).
@@ -171,9 +172,12 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
         next_upkeep = clock_.Now() + std::chrono::minutes(1);
       }
     }
+    // The upkeep writer wakes now and then while idle, so partitions are made ahead and old
+    // data dropped on a host that logs nothing for days.
     std::vector<format::Batch> batches = spool_.Take(
-        stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction, heartbeats_[index].get());
-    if (batches.empty()) {  // stopping, or what it took did not read back
+        stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction, heartbeats_[index].get(),
+        upkeep ? kIdleUpkeepCheck : std::chrono::milliseconds{});
+    if (batches.empty()) {  // stopping, idle, or what it took did not read back
       Sleep(stop, index, options_.backoff_min);
       continue;
     }

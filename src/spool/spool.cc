@@ -124,7 +124,7 @@ void Spool::Enqueue(Entry&& entry) {
 }
 
 std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches, size_t max_bytes,
-                                       Heartbeat* heartbeat) {
+                                       Heartbeat* heartbeat, std::chrono::milliseconds max_wait) {
   std::vector<format::Batch> batches;
   struct ToRead {
     DiskEntry disk;
@@ -137,9 +137,14 @@ std::vector<format::Batch> Spool::Take(std::stop_token stop, size_t max_batches,
   {
     MutexLock lock(mu_);
     if (heartbeat != nullptr) heartbeat->Waiting();
-    cv_.wait(lock, stop, [this]() REQUIRES(mu_) { return !waiting_.empty(); });
+    auto some = [this]() REQUIRES(mu_) { return !waiting_.empty(); };
+    if (max_wait.count() > 0) {
+      cv_.wait_for(lock, stop, max_wait, some);
+    } else {
+      cv_.wait(lock, stop, some);
+    }
     if (heartbeat != nullptr) heartbeat->Beat();
-    if (stop.stop_requested()) return batches;
+    if (stop.stop_requested() || waiting_.empty()) return batches;
     size_t bytes = 0;
     while (!waiting_.empty() && batches.size() + to_read.size() < max_batches) {
       Entry& entry = waiting_.front();

@@ -79,8 +79,10 @@ class Spool {
   // behind the others to be read again (spool_read_errors), logged once until reads work.
   // `heartbeat` (if any) is marked waiting while Take waits for batches, and beats once
   // there are some: a disk read that hangs after that shows as a stuck writer.
+  // `max_wait` (0: no limit) bounds the wait for batches: empty when it passes with none.
   std::vector<format::Batch> Take(std::stop_token stop, size_t max_batches, size_t max_bytes,
-                                  Heartbeat* heartbeat = nullptr) EXCLUDES(mu_);
+                                  Heartbeat* heartbeat = nullptr,
+                                  std::chrono::milliseconds max_wait = {}) EXCLUDES(mu_);
   // The batches are in the database: forget them. Their marks are saved to follow.marks
   // first (a failure is logged once per episode and counted: follow_mark_errors).
   void Commit(const std::vector<format::Batch>& batches) EXCLUDES(mu_);

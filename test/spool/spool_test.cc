@@ -74,6 +74,20 @@ class SpoolTest : public ::testing::Test {
   Counters counters_;
 };
 
+// A bounded wait (the upkeep writer's, so it can do its hourly work on an idle host) comes
+// back empty when nothing arrives, and with the batch when one does.
+TEST_F(SpoolTest, TakeWithAMaximumWaitReturnsEmptyWhenNothingArrives) {
+  auto spool = Open(1 << 20);
+  std::stop_source stop;
+  EXPECT_TRUE(
+      spool->Take(stop.get_token(), 4, 1 << 20, nullptr, std::chrono::milliseconds(50)).empty());
+  ASSERT_TRUE(spool->Add(MakeBatch(7, 3)));
+  auto batches = spool->Take(stop.get_token(), 4, 1 << 20, nullptr, std::chrono::seconds(10));
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].id, 7u);
+  spool->Commit(batches);
+}
+
 TEST_F(SpoolTest, MemoryFirstThenDiskAndEveryBatchComesBackOnce) {
   auto spool = Open(CapForDetails(3 * MakeBatch(0).copy_data.size()));
   for (uint64_t id = 1; id <= 10; ++id) ASSERT_TRUE(spool->Add(MakeBatch(id)));

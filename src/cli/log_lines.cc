@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "pipeline/row_route.h"
+
 namespace sluice::cli {
 
 LogLines::LogLines(const config::Settings& settings, pipeline::EventBuilder& builder)
@@ -12,7 +14,7 @@ void LogLines::Add(std::string_view line, int64_t received_at_us, pipeline::Batc
   ++totals_.lines;
   std::optional<format::EventRow> row = rows_.Build(line, received_at_us);
   if (!row) return;
-  if (keep_all_ || row->malformed || row->is_reject == true) {
+  if (pipeline::RouteOf(*row, keep_all_) != pipeline::RowRoute::kIgnore) {
     batcher.Add(*row, pipeline::Batcher::Clock::now());
   } else {
     ++totals_.ignored;

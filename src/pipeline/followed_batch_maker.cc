@@ -6,6 +6,7 @@
 #include "format/copy_fields.h"
 #include "format/summary_encoder.h"
 #include "pipeline/batcher.h"
+#include "pipeline/row_route.h"
 
 namespace sluice::pipeline {
 
@@ -35,16 +36,20 @@ format::Batch FollowedBatchMaker::Make(const ingest::FollowedChunk& chunk, uint6
     std::optional<format::EventRow> row = rows.Build(line, chunk.read_at_us);
     if (!row) continue;
     ++events;
-    if (row->is_reject == true && !row->malformed) {
-      if (ladder_.WantsDetail()) {
+    switch (RouteOf(*row, keep_all_)) {
+      case RowRoute::kFloodLadder:
+        if (ladder_.WantsDetail()) {
+          batcher.Add(*row, now);
+        } else if (!aggregator.Add(*row)) {
+          counters_.Shed(counters_.shed_aggregate_full, 1);
+        }
+        break;
+      case RowRoute::kDetail:
         batcher.Add(*row, now);
-      } else if (!aggregator.Add(*row)) {
-        counters_.Shed(counters_.shed_aggregate_full, 1);
-      }
-    } else if (keep_all_ || row->malformed) {
-      batcher.Add(*row, now);
-    } else {
-      ++ignored;
+        break;
+      case RowRoute::kIgnore:
+        ++ignored;
+        break;
     }
   }
   batcher.Flush();

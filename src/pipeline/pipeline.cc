@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "common/thread_name.h"
+#include "pipeline/row_route.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -93,31 +94,33 @@ void Pipeline::Run() {
 }
 
 bool Pipeline::ProcessFollowed(bool stopping) {
-  if (held_) {
-    if (!stopping && clock_.Now() < held_retry_at_) return false;
-    if (!submit_(std::move(*held_))) {
-      counters_.follow_held.fetch_add(1, std::memory_order_relaxed);
-      held_retry_at_ = clock_.Now() + kHeldRetry;
-      if (stopping) held_.reset();  // not marked as read: read again at the next start
-      return false;
-    }
+  if (!held_) {
+    if (!stopping && room_for_detail_ && !room_for_detail_()) return false;
+    std::optional<ingest::FollowedChunk> chunk = followed_->TryPop();
+    if (!chunk) return false;
+    held_ = followed_batches_.Make(*chunk, batcher_.TakeId(), clock_.WallMicros());
+  } else if (!stopping && clock_.Now() < *held_retry_at_) {
+    return false;
+  }
+  const bool refused_before = held_retry_at_.has_value();
+  if (submit_(std::move(*held_))) {
     held_.reset();
-    LogInfo("follow: the spool takes followed lines again; reading goes on");
+    held_retry_at_.reset();
+    if (refused_before) LogInfo("follow: the spool takes followed lines again; reading goes on");
     return true;
   }
-  if (!stopping && room_for_detail_ && !room_for_detail_()) return false;
-  std::optional<ingest::FollowedChunk> chunk = followed_->TryPop();
-  if (!chunk) return false;
-  format::Batch batch = followed_batches_.Make(*chunk, batcher_.TakeId(), clock_.WallMicros());
-  if (submit_(std::move(batch))) return true;
   counters_.follow_held.fetch_add(1, std::memory_order_relaxed);
-  if (!stopping) {
-    LogWarn("follow: the spool has no room for a batch of " + chunk->source +
+  if (stopping) {  // not marked as read: read again at the next start
+    held_.reset();
+    held_retry_at_.reset();
+    return false;
+  }
+  if (!refused_before) {
+    LogWarn("follow: the spool has no room for a batch of " + held_->marks.front().source +
             "; it is held and offered again, and the files are not read further until the "
             "spool takes it (nothing is shed: the lines stay in the file)");
-    held_ = std::move(batch);
-    held_retry_at_ = clock_.Now() + kHeldRetry;
   }
+  held_retry_at_ = clock_.Now() + kHeldRetry;
   return false;
 }
 
@@ -126,12 +129,16 @@ void Pipeline::Process(const ingest::DatagramBlock& block) {
   uint64_t ignored = 0;
   block.ForEach([&](const ingest::Datagram& datagram) {
     format::EventRow row = builder_.Build(datagram);
-    if (row.is_reject == true && !row.malformed) {
-      if (ladder_.TakeReject(row)) batcher_.Add(row, now);
-    } else if (keep_all_ || row.malformed) {
-      batcher_.Add(row, now);
-    } else {
-      ++ignored;
+    switch (RouteOf(row, keep_all_)) {
+      case RowRoute::kFloodLadder:
+        if (ladder_.TakeReject(row)) batcher_.Add(row, now);
+        break;
+      case RowRoute::kDetail:
+        batcher_.Add(row, now);
+        break;
+      case RowRoute::kIgnore:
+        ++ignored;
+        break;
     }
   });
   if (ignored > 0) counters_.ignored.fetch_add(ignored, std::memory_order_relaxed);

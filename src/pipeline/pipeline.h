@@ -90,8 +90,8 @@ class Pipeline {
   FloodLadder ladder_;
   ingest::FollowedChunkQueue* const followed_;
   FollowedBatchMaker followed_batches_;
-  std::optional<format::Batch> held_;  // a followed batch the sink refused
-  Clock::TimePoint held_retry_at_{};
+  std::optional<format::Batch> held_;              // the followed batch being offered to the sink
+  std::optional<Clock::TimePoint> held_retry_at_;  // once the sink refused it: when to retry
   std::function<bool()> room_for_detail_;
   std::atomic<bool> stopping_{false};
   Mutex thresholds_mu_;

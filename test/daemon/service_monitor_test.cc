@@ -152,6 +152,13 @@ TEST(ServiceMonitorTest, WatchdogPingsStopWhileAWriterIsStuckAndComeBack) {
   EXPECT_EQ(health.Last().episodes.at("writers"), 1u);
 }
 
+// Moves `clock` on and gives the engine's threads the real time to notice: the pipeline
+// beats within 50 ms of real time after each move of the clock.
+void AdvanceAndLetThreadsBeat(sluice::testing::FakeClock& clock, int seconds) {
+  clock.Advance(std::chrono::seconds(seconds));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
 // One writer with no server at `dir`, which tries once and then waits an hour to try again.
 sink::WriterPoolOptions NoDatabase(const std::string& dir) {
   sink::WriterPoolOptions options;
@@ -174,11 +181,7 @@ TEST(HealthMonitorTest, TheDatabaseIsUnreachableOnceNoWriterHasConnectedFor30s) 
   ASSERT_TRUE(
       WaitUntil([&] { return engine.counters.db_errors.load() >= 1; }, std::chrono::seconds(30)));
 
-  // The pipeline beats within 50 ms of real time after each move of the clock.
-  auto advance = [&](int seconds) {
-    clock.Advance(std::chrono::seconds(seconds));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  };
+  auto advance = [&](int seconds) { AdvanceAndLetThreadsBeat(clock, seconds); };
   EXPECT_TRUE(health.Check().healthy());
   advance(29);
   EXPECT_TRUE(health.Check().healthy());
@@ -228,10 +231,7 @@ TEST(HealthMonitorTest, AFollowerBlockedInAReadIsUnhealthyButAlive) {
   const DaemonView view{engine.counters, engine.queue, *engine.spool, engine.pool,
                         engine.pipeline, clock,        &follower};
   HealthMonitor health(view);
-  auto advance = [&](int seconds) {
-    clock.Advance(std::chrono::seconds(seconds));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  };
+  auto advance = [&](int seconds) { AdvanceAndLetThreadsBeat(clock, seconds); };
   // Time moves only once the follower is blocked, so its last beat is from before.
   ASSERT_TRUE(WaitUntil([] { return ThreadInSyscall("sluice-follow", SYS_openat); },
                         std::chrono::seconds(10)));

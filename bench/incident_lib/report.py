@@ -47,6 +47,48 @@ unset multiplot
     result["plot"] = png
 
 
+def plot_comparison(results, work):
+    """sluice and rsyslog on the same axes: rejects landed per second, rejects landed in all,
+    and RSS. sluice's landed events are detail + aggregated (the ledger's events); rsyslog's
+    are its rows (one per reject)."""
+    s, r = results.get("sluice"), results.get("rsyslog")
+    if not (s and r) or not shutil.which("gnuplot"):
+        return
+    files = {}
+    for name, result, key in (("sluice", s, "events"), ("rsyslog", r, "rows")):
+        path = os.path.join(work, f"compare-{name}.dat")
+        prev = None
+        with open(path, "w") as f:
+            for row in result["timeline"]:
+                landed = row[key] if row[key] is not None else (prev[1] if prev else 0)
+                rate = 0.0
+                if prev is not None:
+                    rate = (landed - prev[1]) / max(row["t"] - prev[0], 1e-3)
+                f.write(f'{row["t"]:.1f} {rate:.0f} {landed} {row["rss_mib"]:.1f}\n')
+                prev = (row["t"], landed)
+        files[name] = path
+    down = s["reports"]["outage"]
+    flood = (s["reports"]["normal_end"], s["reports"]["flood_end"])
+    png = os.path.join(work, "comparison.png")
+    a, b = files["sluice"], files["rsyslog"]
+    script = f'''set terminal pngcairo size 1100,800 font ",10"
+set output "{png}"
+set multiplot layout 3,1 title "The same incident into sluice and into rsyslog + ompgsql (flood {flood[0]:.0f}-{flood[1]:.0f} s, database down {down[0]:.0f}-{down[1]:.0f} s)"
+set object 1 rect from {down[0]},graph 0 to {down[1]},graph 1 fc rgb "#f4cccc" fs solid 0.5 behind
+set xlabel "seconds"
+set ylabel "rejects/s"
+plot "{a}" using 1:2 with lines lw 2 title "sluice: rejects landed/s (detail + aggregated)", "{b}" using 1:2 with lines lw 2 title "rsyslog: rejects landed/s (rows)"
+set ylabel "rejects"
+plot "{a}" using 1:3 with lines lw 2 title "sluice: rejects landed in all", "{b}" using 1:3 with lines lw 2 title "rsyslog: rejects landed in all"
+set ylabel "MiB"
+set yrange [0:*]
+plot "{a}" using 1:4 with lines lw 2 title "sluiced RSS", "{b}" using 1:4 with lines lw 2 title "rsyslogd RSS"
+unset multiplot
+'''
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+    results["comparison_plot"] = png
+
+
 def fmt(n):
     return f"{n:,.0f}" if isinstance(n, (int, float)) else str(n)
 
@@ -88,6 +130,9 @@ def report(results, phases, out):
         if s.get("plot"):
             lines += [f"![timeline]({os.path.basename(s['plot'])})", ""]
     d, r = results.get("direct"), results.get("rsyslog")
+    if results.get("comparison_plot"):
+        lines += ["## sluice and rsyslog on the same axes", "",
+                  f"![comparison]({os.path.basename(results['comparison_plot'])})", ""]
     if d or r:
         lines += ["## Side by side", "", "| | sluice | " + ("direct writes (the incident) | " if d else "") +
                   ("rsyslog + ompgsql (DA queue) |" if r else ""),

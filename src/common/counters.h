@@ -12,15 +12,16 @@
 namespace sluice {
 
 // The accounting of invariant 3. Every datagram read from the socket is `received`; once the
-// pipeline is idle, received == stored + malformed + aggregated + dead_lettered + shed +
-// ignored (`aggregated`: events counted in committed rows of sluice.aggregates).
-// `malformed` datagrams are stored too (raw, escaped), so rows in sluice.events == stored +
-// malformed; dead-lettered rows are in sluice.dead_letters; `ignored` lines were not rejects
-// under ingest.keep = "rejects". Forwarding (ingest.forward) is counted apart: forwarded +
-// forward_dropped + forward_refused == received (each datagram is passed on as it is read,
-// before the queue could shed it).
-// Thread-safe: every field is an independent atomic counter, updated with relaxed ordering;
-// a snapshot is therefore only consistent once the daemon is idle.
+// pipeline is idle, received + followed + ring_replayed == stored + malformed + aggregated +
+// dead_lettered + shed + ignored (`ring_replayed`: datagrams a previous run had received
+// and not stored, found in the ingest ring at start) (`aggregated`: events counted in committed
+// rows of sluice.aggregates). `malformed` datagrams are stored too (raw, escaped), so rows in
+// sluice.events == stored + malformed; dead-lettered rows are in sluice.dead_letters; `ignored`
+// lines were not rejects under ingest.keep = "rejects". Forwarding (ingest.forward) is counted
+// apart: forwarded + forward_dropped + forward_refused == received (each datagram is passed on as
+// it is read, before the queue could shed it). Thread-safe: every field is an independent atomic
+// counter, updated with relaxed ordering; a snapshot is therefore only consistent once the daemon
+// is idle.
 struct Counters {
   alignas(64) std::atomic<uint64_t> received{0};  // datagrams read from the socket
   std::atomic<uint64_t> bytes{0};                 // their payload bytes
@@ -37,6 +38,7 @@ struct Counters {
   std::atomic<uint64_t> shed_shutdown{0};         // still unwritten at the shutdown deadline
   std::atomic<uint64_t> shed_spool_damaged{0};    // spooled batches that no longer read back
   std::atomic<uint64_t> shed_rejected{0};         // refused rows the dead-letter table refused too
+  std::atomic<uint64_t> shed_ring_torn{0};        // ring records found damaged or cut at start
   std::atomic<uint64_t> dead_lettered{0};         // rows refused by the database, kept aside
   std::atomic<uint64_t> forwarded{0};             // passed on to ingest.forward
   std::atomic<uint64_t> forward_dropped{0};       // not passed on: the target was full (EAGAIN)
@@ -47,6 +49,9 @@ struct Counters {
                                                 // (retried)
   std::atomic<uint64_t> follow_mark_errors{0};  // follow.marks could not be saved (spool dir)
   std::atomic<uint64_t> follow_held{0};  // followed batches the spool refused (held, offered again)
+  std::atomic<uint64_t> ring_replayed{0};       // datagrams of a previous run found in the ring
+  std::atomic<uint64_t> ring_early_flushes{0};  // batches and windows closed early: half the
+                                                // ring's blocks were waiting for them
   std::atomic<uint64_t> batches_committed{0};
   std::atomic<uint64_t> batches_skipped{0};      // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};            // failed connects and writes (each retried)

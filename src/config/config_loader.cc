@@ -143,6 +143,7 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
                               {"rejects", "all"})},
            {"forward", StringKey([](Settings& s) -> std::string& { return s.ingest.forward; })},
            {"host", StringKey([](Settings& s) -> std::string& { return s.ingest.host; })},
+           {"ring", StringKey([](Settings& s) -> std::string& { return s.ingest.ring; })},
        }},
       {"database",
        {
@@ -314,6 +315,10 @@ Result<Settings> ParseConfig(std::string_view toml_text, std::string_view file_n
   }
   if (settings.flood.leave_backlog > settings.flood.enter_backlog) {
     return refuse("flood.leave_backlog", "must not be above enter_backlog");
+  }
+  if (!settings.ingest.ring.empty() && settings.ingest.ring.front() != '/') {
+    return refuse("ingest.ring",
+                  "must be an absolute path (on tmpfs, say /run/sluice/ingest.ring)");
   }
   if (settings.ingest.forward.size() > 107) {
     return refuse("ingest.forward", "a Unix socket path has at most 107 bytes");

@@ -22,6 +22,8 @@ struct IngestSettings {
   std::string keep = "rejects";  // "rejects": reject lines (and malformed ones) become rows;
                                  // "all": every line does
   std::string forward;           // another socket every datagram is passed on to; "" = none
+  std::string ring;              // a file on tmpfs holding the queue's blocks, so what was received
+                     // survives a kill -9 (ingest/ingest_ring.h); "" = the queue in memory
   std::string host;  // host of rows whose syslog header names none (glibc's syslog(3) sends
                      // none) and of sluice.shed rows; "" = this machine's name
 };

@@ -18,6 +18,7 @@
 #include "daemon/config_reloader.h"
 #include "daemon/daemon_view.h"
 #include "daemon/health.h"
+#include "daemon/ingest_queue.h"
 #include "daemon/ingest_socket.h"
 #include "daemon/metrics.h"
 #include "daemon/metrics_server.h"
@@ -35,8 +36,6 @@
 
 namespace sluice::daemon {
 namespace {
-
-constexpr size_t kMinBlockBytes = 256 * 1024;
 
 LogLevel ParseLevel(const std::string& level) {
   if (level == "debug") return LogLevel::kDebug;
@@ -217,10 +216,13 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   pool_options.statement_timeout = settings.database.statement_timeout_ms;
   sink::WriterPool pool(pool_options, **spool, counters, env.clock);
 
-  size_t block_bytes = std::max(
-      kMinBlockBytes, ingest::DatagramBlock::RecordSize(settings.ingest.max_datagram_bytes));
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);
-  ingest::DatagramQueue queue(settings.ingest.queue_mb << 20, block_bytes, receivers_count);
+  auto ingest_queue = OpenIngestQueue(settings.ingest, **spool, counters);
+  if (!ingest_queue) {
+    LogError(ingest_queue.error().message());
+    return kExitFailure;
+  }
+  ingest::DatagramQueue& queue = *ingest_queue->queue;
   ingest::FollowedChunkQueue followed;
   pipeline::Pipeline pipeline(
       queue, counters, env.clock, PipelineOptions(settings, env.clock),
@@ -253,8 +255,10 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   }
   LogInfo("listening on " + socket->path() + (passed ? " (passed by the service manager)" : "") +
           " (" + std::to_string(receivers_count) + " receiver(s), " +
-          std::to_string(queue.block_count()) + " blocks of " + std::to_string(block_bytes / 1024) +
-          " KiB, " + std::to_string(settings.database.writers) + " writer(s))");
+          std::to_string(queue.block_count()) + " blocks of " +
+          std::to_string(queue.block_bytes() / 1024) + " KiB" +
+          (ingest_queue->ring ? " in " + ingest_queue->ring->path() : std::string()) + ", " +
+          std::to_string(settings.database.writers) + " writer(s))");
 
   std::optional<ConfigReloader> reloader;
   if (!source.path.empty()) {
@@ -292,6 +296,8 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
             settings.spool.dir + " for the next start");
   }
   pool.Stop();
+  // Every batch of the ring's datagrams is in the spool or counted: the ring is not needed.
+  if (ingest_queue->ring) ingest_queue->ring->Remove();
   if (uint64_t lost = (*spool)->SpillMemory(); lost > 0) {
     counters.Shed(counters.shed_shutdown, lost);
     LogWarn(std::to_string(lost) +

@@ -42,7 +42,16 @@ void AccountingCounters(const Counters& c, PrometheusText& page) {
                         {"aggregate_full", Get(c.shed_aggregate_full)},
                         {"shutdown", Get(c.shed_shutdown)},
                         {"spool_damaged", Get(c.shed_spool_damaged)},
-                        {"rejected", Get(c.shed_rejected)}});
+                        {"rejected", Get(c.shed_rejected)},
+                        {"ring_torn", Get(c.shed_ring_torn)}});
+  page.Counter("sluice_ring_replayed_total",
+               "Datagrams a previous run had received and not stored, found in the ingest ring "
+               "at start and taken now.",
+               Get(c.ring_replayed));
+  page.Counter("sluice_ring_early_flushes_total",
+               "Times half the ingest ring's blocks waited for an open batch or flood window, "
+               "which was then closed early.",
+               Get(c.ring_early_flushes));
   page.Counter("sluice_aggregate_rows_total", "Committed rows of sluice.aggregates.",
                Get(c.aggregate_rows));
   page.Counter("sluice_shed_rows_total", "Committed rows of sluice.shed.", Get(c.shed_rows));

@@ -47,6 +47,10 @@ struct Batch {
   // The followed files whose lines this batch completes, up to where (spool/spool.h keeps
   // them durable; a batch with marks is written to disk or refused, never kept only in memory).
   std::vector<SourceMark> marks;
+  // Its rows come from datagrams kept in an ingest ring (ingest/ingest_ring.h): written to
+  // disk or refused like a marked batch, and reported to the spool's append observer once
+  // appended. In memory only.
+  bool from_ring = false;
 
   // The events this batch brings into the database: detail rows plus aggregated events.
   uint64_t events() const { return rows + aggregated_events; }

@@ -27,6 +27,28 @@ DatagramQueue::DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t m
   for (size_t i = count; i-- > 0;) free_.Push(static_cast<uint32_t>(i));  // block 0 on top
 }
 
+DatagramQueue::DatagramQueue(IngestRing& ring, size_t max_producers)
+    : block_bytes_(ring.block_bytes()),
+      ring_(&ring),
+      free_(ring.block_count()),
+      full_(PreallocatedCapacity(ring.block_count(), max_producers)) {
+  const uint32_t count = ring.block_count();
+  blocks_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    blocks_.push_back(std::make_unique<DatagramBlock>(ring.BlockData(i), ring.block_bytes(), i,
+                                                      ring.BlockHeader(i)));
+  }
+  std::vector<bool> replaying(count, false);
+  for (uint32_t index : ring.replay_blocks()) {
+    replaying[index] = true;
+    blocks_[index]->AdoptRingFill();
+    if (!full_.enqueue(blocks_[index].get())) std::abort();
+  }
+  for (uint32_t i = count; i-- > 0;) {
+    if (!replaying[i]) free_.Push(i);
+  }
+}
+
 DatagramBlock* DatagramQueue::WaitFull(std::chrono::microseconds timeout) {
   DatagramBlock* block = nullptr;
   return full_.wait_dequeue_timed(block, timeout) ? block : nullptr;

@@ -11,6 +11,7 @@
 
 #include "ingest/block_stack.h"
 #include "ingest/datagram_block.h"
+#include "ingest/ingest_ring.h"
 
 namespace sluice::ingest {
 
@@ -32,7 +33,10 @@ class DatagramQueue {
     // A cleared block to fill, or nullptr when every block is in use (the queue is full).
     DatagramBlock* TryAcquire() {
       uint32_t index = queue_.free_.Pop();
-      return index == BlockStack::kNone ? nullptr : queue_.blocks_[index].get();
+      if (index == BlockStack::kNone) return nullptr;
+      DatagramBlock* block = queue_.blocks_[index].get();
+      if (queue_.ring_ != nullptr) block->BeginFill(queue_.ring_->NextFillSeq());
+      return block;
     }
     // Hands a filled block to the pipeline. Never blocks; cannot fail, because the full list
     // was preallocated for every block there is.
@@ -49,6 +53,9 @@ class DatagramQueue {
   // `capacity_bytes` of memory in blocks of `block_bytes` (at least two blocks), shared by at
   // most `max_producers` receivers.
   DatagramQueue(size_t capacity_bytes, size_t block_bytes, size_t max_producers);
+  // The same with the blocks in `ring` (which must outlive this); the blocks it recovered
+  // from a previous run are queued first, before anything received.
+  DatagramQueue(IngestRing& ring, size_t max_producers);
 
   // The oldest filled block, waiting at most `timeout`; nullptr on timeout.
   DatagramBlock* WaitFull(std::chrono::microseconds timeout);
@@ -64,9 +71,11 @@ class DatagramQueue {
     return blocks_.size() - std::min(blocks_.size(), free_.size_approx());
   }
   size_t block_bytes() const { return block_bytes_; }
+  IngestRing* ring() const { return ring_; }
 
  private:
   size_t block_bytes_;
+  IngestRing* ring_ = nullptr;
   std::vector<std::unique_ptr<DatagramBlock>> blocks_;  // a block's index is its place here
   BlockStack free_;
   moodycamel::BlockingConcurrentQueue<DatagramBlock*> full_;

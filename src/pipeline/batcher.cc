@@ -15,7 +15,7 @@ Batcher::Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id
       next_id_(id_base),
       emit_(std::move(emit)) {}
 
-void Batcher::Add(const format::EventRow& row, Clock::time_point now) {
+uint64_t Batcher::Add(const format::EventRow& row, Clock::time_point now) {
   if (!open_) {
     open_.emplace();
     open_->id = next_id_++;
@@ -27,7 +27,9 @@ void Batcher::Add(const format::EventRow& row, Clock::time_point now) {
   format::CopyEncoder::AppendRow(open_->copy_data, row, static_cast<int64_t>(open_->id));
   ++open_->rows;
   if (row.malformed) ++open_->malformed;
+  const uint64_t id = open_->id;
   if (open_->rows >= max_rows_ || open_->copy_data.size() >= max_bytes_) Flush();
+  return id;
 }
 
 void Batcher::Tick(Clock::time_point now) {

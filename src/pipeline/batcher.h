@@ -26,14 +26,17 @@ class Batcher {
   Batcher(size_t max_rows, std::chrono::milliseconds max_age, uint64_t id_base, Emit emit,
           size_t max_bytes = kDefaultMaxBytes);
 
-  // Encodes `row` into the open batch, opening one if needed; emits it when full.
-  void Add(const format::EventRow& row, Clock::time_point now);
+  // Encodes `row` into the open batch, opening one if needed; emits it when full. Returns
+  // the id of the batch that holds the row.
+  uint64_t Add(const format::EventRow& row, Clock::time_point now);
   // Emits the open batch if it is older than max_age.
   void Tick(Clock::time_point now);
   // Emits the open batch, if any.
   void Flush();
   // A batch id from the same sequence, for a batch made elsewhere (summary batches).
   uint64_t TakeId() { return next_id_++; }
+  // Whether a batch is open (rows added, not yet emitted).
+  bool has_open() const { return open_.has_value(); }
   // When the open batch falls due, or nullopt if none is open.
   std::optional<Clock::time_point> deadline() const;
 

@@ -47,6 +47,7 @@ FloodLadder::FloodLadder(Options options, Counters& counters, const Clock& clock
       detector_(options_.detector),
       aggregator_(options_.aggregate),
       shed_(counters),
+      window_batch_id_(next_id_()),
       window_start_us_(clock.WallMicros()),
       window_end_us_(WindowEnd(window_start_us_, options_.window)),
       shed_since_us_(window_start_us_) {
@@ -67,11 +68,14 @@ bool FloodLadder::WantsDetail() {
   return false;
 }
 
-bool FloodLadder::TakeReject(const format::EventRow& row) {
+bool FloodLadder::TakeReject(const format::EventRow& row, uint64_t* aggregated_into) {
+  if (aggregated_into != nullptr) *aggregated_into = 0;
   if (WantsDetail()) return true;
   if (!aggregator_.Add(row)) {
     counters_.Shed(counters_.shed_aggregate_full, 1);
     count_only_ = true;
+  } else if (aggregated_into != nullptr) {
+    *aggregated_into = window_batch_id_;
   }
   if (aggregator_.granularity() != granularity_) PublishStep();
   return false;
@@ -112,7 +116,8 @@ void FloodLadder::Tick() {
 
 format::Batch FloodLadder::NewSummaryBatch() {
   format::Batch batch;
-  batch.id = next_id_();
+  batch.id = std::exchange(window_batch_id_, 0);
+  if (batch.id == 0) batch.id = next_id_();
   batch.oldest_event_us = window_start_us_;
   return batch;
 }
@@ -137,7 +142,7 @@ void FloodLadder::Flush() {
   if (aggregator_.keys() > 0 || !shed.empty()) {
     format::Batch batch = NewSummaryBatch();
     aggregator_.Drain(window_start_us_, wall_us, [&](const format::AggregateRow& row) {
-      if (batch.aggregate_rows >= options_.summary_rows) {
+      if (options_.summary_rows > 0 && batch.aggregate_rows >= options_.summary_rows) {
         SubmitSummary(std::move(batch), {});
         batch = NewSummaryBatch();
       }
@@ -162,6 +167,7 @@ void FloodLadder::Flush() {
     SubmitSummary(std::move(batch), shed);
     shed_since_us_ = wall_us;
   }
+  if (window_batch_id_ == 0) window_batch_id_ = next_id_();  // this window's was used
   window_start_us_ = wall_us;
   window_end_us_ = WindowEnd(wall_us, options_.window);
   PublishStep();

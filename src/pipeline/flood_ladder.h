@@ -40,7 +40,7 @@ class FloodLadder {
     Aggregator::Options aggregate;
     std::chrono::milliseconds window{10'000};
     uint32_t detail_sample = 100;  // 0: no detail rows while aggregating
-    size_t summary_rows = 5000;    // aggregate rows per summary batch at most
+    size_t summary_rows = 5000;    // aggregate rows per summary batch at most (0: no limit)
     std::string host;              // written in sluice.shed rows: the machine sluiced is on
   };
 
@@ -52,7 +52,9 @@ class FloodLadder {
 
   // For a well-formed reject: true when it should be stored as a detail row, false when it
   // was counted here instead (aggregated, or shed as aggregate_full).
-  bool TakeReject(const format::EventRow& row);
+  // `aggregated_into` (if given) is set to the id of the summary batch that will hold it when
+  // it was aggregated, and to 0 otherwise.
+  bool TakeReject(const format::EventRow& row, uint64_t* aggregated_into = nullptr);
   // The same choice for a well-formed reject of a followed file, whose aggregates are counted
   // within its own batch (pipeline/followed_batch_maker.h): true for a detail row, false to
   // aggregate it.
@@ -90,7 +92,8 @@ class FloodLadder {
   Aggregator aggregator_;
   ShedReporter shed_;
 
-  int64_t window_start_us_;  // the open window, wall clock
+  uint64_t window_batch_id_;  // the open window's (first) summary batch, taken when it opened
+  int64_t window_start_us_;   // the open window, wall clock
   int64_t window_end_us_;
   int64_t shed_since_us_;  // the end of the last shed report
   uint32_t since_sample_ = 0;

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/logging.h"
 #include "common/thread_name.h"
@@ -12,12 +13,20 @@ namespace {
 constexpr std::chrono::milliseconds kIdleWait{50};
 constexpr std::chrono::milliseconds kHeldRetry{200};
 
+// With an ingest ring, a window's aggregates are one summary batch, so that one settled batch
+// id says every datagram aggregated in the window is stored.
+FloodLadder::Options LadderOptions(FloodLadder::Options options, bool ring) {
+  if (ring) options.summary_rows = 0;
+  return options;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock& clock,
                    const Options& options, Submit submit, std::function<bool()> room_for_detail,
                    ingest::FollowedChunkQueue* followed)
     : queue_(queue),
+      ring_(queue.ring()),
       counters_(counters),
       clock_(clock),
       submit_(std::move(submit)),
@@ -27,14 +36,16 @@ Pipeline::Pipeline(ingest::DatagramQueue& queue, Counters& counters, const Clock
           options.batch_rows, options.batch_ms, options.batch_id_base,
           [this](format::Batch&& batch) {
             uint32_t rows = batch.rows;
-            if (submit_(std::move(batch))) return;
+            if (SubmitDatagramBatch(std::move(batch))) return;
             counters_.Shed(counters_.shed_spool_full, rows);
             ladder_.DetailRefused();
           },
           options.batch_bytes),
       ladder_(
-          options.flood, counters, clock, [this] { return batcher_.TakeId(); },
-          [this](format::Batch&& batch) { return submit_(std::move(batch)); }, room_for_detail),
+          LadderOptions(options.flood, ring_ != nullptr), counters, clock,
+          [this] { return batcher_.TakeId(); },
+          [this](format::Batch&& batch) { return SubmitDatagramBatch(std::move(batch)); },
+          room_for_detail),
       followed_(followed),
       followed_batches_(builder_, ladder_, counters, options.flood.aggregate, options.keep_all,
                         options.max_line_bytes),
@@ -82,15 +93,40 @@ void Pipeline::Run() {
     ingest::DatagramBlock* block = stopping ? queue_.TryFull() : queue_.WaitFull(wait);
     if (block != nullptr) {
       Process(*block);
-      queue_.Release(block);
     } else if (stopping && (followed_ == nullptr || !ProcessFollowed(true))) {
       break;
     }
     batcher_.Tick(clock_.Now());
     ladder_.Tick();
+    if (!held_blocks_.empty()) ReleaseSettledBlocks();
   }
   batcher_.Flush();
   ladder_.Flush();
+  if (!held_blocks_.empty()) ReleaseSettledBlocks();
+}
+
+bool Pipeline::SubmitDatagramBatch(format::Batch&& batch) {
+  if (ring_ == nullptr) return submit_(std::move(batch));
+  batch.from_ring = true;
+  const uint64_t id = batch.id;
+  if (submit_(std::move(batch))) return true;  // the spool settled it as it appended it
+  ring_->Settle(id);
+  return false;
+}
+
+void Pipeline::ReleaseSettledBlocks() {
+  std::erase_if(held_blocks_, [this](const HeldBlock& held) {
+    for (uint64_t id : held.batch_ids) {
+      if (!ring_->IsSettled(id)) return false;
+    }
+    queue_.Release(held.block);
+    return true;
+  });
+  if (held_blocks_.size() * 2 >= ring_->block_count()) {
+    counters_.ring_early_flushes.fetch_add(1, std::memory_order_relaxed);
+    batcher_.Flush();
+    ladder_.Flush();
+  }
 }
 
 bool Pipeline::ProcessFollowed(bool stopping) {
@@ -124,24 +160,43 @@ bool Pipeline::ProcessFollowed(bool stopping) {
   return false;
 }
 
-void Pipeline::Process(const ingest::DatagramBlock& block) {
+void Pipeline::Process(ingest::DatagramBlock& block) {
   Clock::TimePoint now = clock_.Now();
   uint64_t ignored = 0;
-  block.ForEach([&](const ingest::Datagram& datagram) {
+  std::vector<uint64_t> batch_ids;  // those the block's datagrams went into (with a ring)
+  block.ForEach([&](const ingest::Datagram& datagram, uint64_t* record_batch_id) {
     format::EventRow row = builder_.Build(datagram);
+    uint64_t batch_id = ingest::kRecordSettled;
     switch (RouteOf(row, keep_all_)) {
-      case RowRoute::kFloodLadder:
-        if (ladder_.TakeReject(row)) batcher_.Add(row, now);
+      case RowRoute::kFloodLadder: {
+        uint64_t aggregated_into = 0;
+        if (ladder_.TakeReject(row, &aggregated_into)) {
+          batch_id = batcher_.Add(row, now);
+        } else if (aggregated_into != 0) {
+          batch_id = aggregated_into;
+        }
         break;
+      }
       case RowRoute::kDetail:
-        batcher_.Add(row, now);
+        batch_id = batcher_.Add(row, now);
         break;
       case RowRoute::kIgnore:
         ++ignored;
         break;
     }
+    if (ring_ == nullptr) return;
+    std::memcpy(record_batch_id, &batch_id, sizeof batch_id);
+    if (batch_id != ingest::kRecordSettled &&
+        std::find(batch_ids.begin(), batch_ids.end(), batch_id) == batch_ids.end()) {
+      batch_ids.push_back(batch_id);
+    }
   });
   if (ignored > 0) counters_.ignored.fetch_add(ignored, std::memory_order_relaxed);
+  if (ring_ == nullptr || batch_ids.empty()) {
+    queue_.Release(&block);
+  } else {
+    held_blocks_.push_back(HeldBlock{&block, std::move(batch_ids)});
+  }
 }
 
 }  // namespace sluice::pipeline

@@ -73,13 +73,28 @@ class Pipeline {
   void Stop();
 
  private:
+  // A block read by the pipeline whose datagrams are not all stored yet (with an ingest ring):
+  // it goes back to the queue, and is marked free in the ring, once every batch it fed is.
+  struct HeldBlock {
+    ingest::DatagramBlock* block;
+    std::vector<uint64_t> batch_ids;
+  };
+
   void Run();
-  void Process(const ingest::DatagramBlock& block);
+  void Process(ingest::DatagramBlock& block);
+  // Returns the held blocks whose batches are all settled; under ring pressure (half its
+  // blocks held) closes the open detail batch and flood window early so theirs can be.
+  void ReleaseSettledBlocks();
+  // Submits a batch made of datagrams: marked from_ring when there is a ring, and settled in
+  // it when the sink refuses it (its events are counted as shed, never stored later).
+  bool SubmitDatagramBatch(format::Batch&& batch);
   // Offers the held followed batch again, or makes the next chunk's batch and offers it.
   // True if it did something.
   bool ProcessFollowed(bool stopping);
 
   ingest::DatagramQueue& queue_;
+  ingest::IngestRing* const ring_;  // queue_'s, or null
+  std::vector<HeldBlock> held_blocks_;
   Counters& counters_;
   const Clock& clock_;
   Submit submit_;

@@ -41,7 +41,7 @@ bool Spool::Add(format::Batch&& batch) {
   const size_t size = batch.bytes();
   const bool wal = options_.mode == SpoolMode::kWal;
   const bool summary = batch.rows == 0;
-  const bool marked = !batch.marks.empty();
+  const bool marked = !batch.marks.empty() || batch.from_ring;  // on disk or refused
   const size_t memory_cap = summary ? options_.memory_bytes : DetailCap(options_.memory_bytes);
   Entry entry;
   entry.id = batch.id;
@@ -67,6 +67,7 @@ bool Spool::Add(format::Batch&& batch) {
     if (appended) {
       entry.on_disk = true;
       entry.disk = *appended;
+      if (batch.from_ring && append_observer_) append_observer_(batch.id);
       // A small summary batch may still fit on a disk that is full for details: only a detail
       // batch ends the episode, so that a flapping disk is not logged batch after batch.
       if (disk_failing_ && !summary) {
@@ -85,6 +86,12 @@ bool Spool::Add(format::Batch&& batch) {
     Enqueue(std::move(entry));
   }
   return true;
+}
+
+bool Spool::Holds(uint64_t batch_id) const {
+  MutexLock lock(mu_);
+  return std::any_of(waiting_.begin(), waiting_.end(),
+                     [&](const Entry& entry) { return entry.id == batch_id; });
 }
 
 void Spool::SaveMarks(const std::vector<format::Batch>& batches) {

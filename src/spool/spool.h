@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stop_token>
@@ -69,6 +70,14 @@ class Spool {
   // DetailCap(): the rest is kept for summary batches (aggregates and shed counts), so that when
   // details no longer fit, the counts still do.
   bool Add(format::Batch&& batch) EXCLUDES(mu_, encode_mu_);
+  // `observer(batch_id)` is called, under the spool's lock, for each batch marked `from_ring`
+  // once it is appended to a segment and before a writer can take it: from then on a crash
+  // of this process cannot lose it. Set before the first Add; not thread-safe with Add.
+  void SetAppendObserver(std::function<void(uint64_t)> observer) {
+    append_observer_ = std::move(observer);
+  }
+  // Whether a batch with this id waits in the spool (for recovery at start).
+  bool Holds(uint64_t batch_id) const EXCLUDES(mu_);
   // Whether a batch with detail rows as large as the last one would find room now (in memory
   // or on disk).
   bool HasRoomForDetail() const EXCLUDES(mu_);
@@ -178,6 +187,7 @@ class Spool {
   mutable Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<Entry> waiting_ GUARDED_BY(mu_);
+  std::function<void(uint64_t)> append_observer_;
   std::unordered_multimap<uint64_t, Entry> in_flight_ GUARDED_BY(mu_);  // taken by writers
   size_t memory_bytes_ GUARDED_BY(mu_) = 0;  // of waiting and in-flight batches in memory
   std::map<uint64_t, Segment> segments_ GUARDED_BY(mu_);

@@ -39,7 +39,7 @@ TEST(DatagramBlockTest, KeepsDatagramsInOrderUntilFull) {
   ASSERT_TRUE(block.Append("", 0, 2, true));
   EXPECT_FALSE(block.Append(big.data(), big.size(), 3, false));
   std::vector<Datagram> seen;
-  block.ForEach([&](const Datagram& d) { seen.push_back(d); });
+  block.ForEachDatagram([&](const Datagram& d) { seen.push_back(d); });
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].payload, "first");
   EXPECT_EQ(seen[0].received_at_us, 1);

@@ -48,7 +48,7 @@ class ReceiverTest : public ::testing::Test {
   uint64_t Drain(DatagramQueue& queue, std::string* last = nullptr) {
     uint64_t n = 0;
     while (DatagramBlock* block = queue.TryFull()) {
-      block->ForEach([&](const Datagram& d) {
+      block->ForEachDatagram([&](const Datagram& d) {
         ++n;
         if (last != nullptr) *last = std::string(d.payload);
       });
@@ -109,7 +109,7 @@ TEST_F(ReceiverTest, OversizedDatagramIsTruncatedAndFlagged) {
   receiver.Stop();
   DatagramBlock* block = queue.TryFull();
   ASSERT_NE(block, nullptr);
-  block->ForEach([](const Datagram& d) {
+  block->ForEachDatagram([](const Datagram& d) {
     EXPECT_TRUE(d.truncated);
     EXPECT_EQ(d.payload.size(), 1024u);
   });

@@ -11,9 +11,11 @@ namespace sluice::testing {
 // removed with its contents on destruction. Not thread-safe.
 class TempDir {
  public:
-  TempDir() {
-    char templ[] = "/tmp/sl.XXXXXX";
-    char* made = ::mkdtemp(templ);
+  TempDir() : TempDir("/tmp") {}
+  // Under `parent` instead (say /dev/shm, a tmpfs).
+  explicit TempDir(const std::string& parent) {
+    std::string templ = parent + "/sl.XXXXXX";
+    char* made = ::mkdtemp(templ.data());
     path_ = made != nullptr ? made : "";
   }
   ~TempDir() {

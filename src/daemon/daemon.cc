@@ -249,9 +249,9 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
 
   std::vector<std::unique_ptr<ingest::Receiver>> receivers;
   for (size_t i = 0; i < receivers_count; ++i) {
-    receivers.push_back(std::make_unique<ingest::Receiver>(socket->fd(), queue, counters,
-                                                           settings.ingest.max_datagram_bytes,
-                                                           settings.ingest.forward));
+    receivers.push_back(std::make_unique<ingest::Receiver>(
+        socket->fd(), queue, counters, settings.ingest.max_datagram_bytes, settings.ingest.forward,
+        static_cast<uint32_t>(i)));
   }
   LogInfo("listening on " + socket->path() + (passed ? " (passed by the service manager)" : "") +
           " (" + std::to_string(receivers_count) + " receiver(s), " +

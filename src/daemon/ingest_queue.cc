@@ -50,7 +50,9 @@ Result<IngestQueue> OpenIngestQueue(const config::IngestSettings& ingest, spool:
     return it->second;
   };
   ingest::IngestRing::Recovery found;
-  auto ring = ingest::IngestRing::Open(ingest.ring, block_bytes, blocks, stored, &found);
+  const ingest::IngestRing::Shape shape{block_bytes, blocks, static_cast<uint32_t>(receivers),
+                                        ingest.max_datagram_bytes};
+  auto ring = ingest::IngestRing::Open(ingest.ring, shape, stored, &found);
   if (!ring) return tl::unexpected(ring.error());
   LogRecovery(ingest.ring, found);
   counters.ring_replayed.fetch_add(found.replayed, std::memory_order_relaxed);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -86,6 +87,11 @@ class DatagramBlock {
     }
   }
 
+  // Whether a datagram of `size` bytes fits.
+  bool Fits(size_t size) const { return RecordSize(size) <= capacity_ - used_; }
+  // The fill's sequence in the ring (0 for a block of its own memory).
+  uint64_t fill_seq() const { return ring_ != nullptr ? ring_->seq : 0; }
+
   // Appends a datagram; returns false, changing nothing, when it does not fit.
   bool Append(const char* payload, size_t size, int64_t received_at_us, bool truncated) {
     size_t record = RecordSize(size);
@@ -100,7 +106,10 @@ class DatagramBlock {
     std::memcpy(data_ + used_ + sizeof header, payload, size);
     used_ += record;
     ++count_;
-    if (ring_ != nullptr) ring_->count = static_cast<uint32_t>(count_);
+    if (ring_ != nullptr) {  // after the record: the count says it is whole
+      std::atomic_ref<uint32_t>(ring_->count)
+          .store(static_cast<uint32_t>(count_), std::memory_order_release);
+    }
     return true;
   }
 

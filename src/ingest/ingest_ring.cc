@@ -21,7 +21,7 @@ namespace sluice::ingest {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'R', 'G'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kPage = 4096;
 constexpr size_t kLogOffset = kPage;
 constexpr size_t kBlocksOffset = kLogOffset + IngestRing::kSettledLog * sizeof(uint64_t);
@@ -33,12 +33,23 @@ struct RingFileHeader {
   uint64_t block_bytes;
   uint64_t next_seq;  // used through std::atomic_ref
   uint64_t settled_count;
-  uint64_t reserved[3];
+  uint32_t landings;
+  uint32_t landing_slots;
+  uint64_t slot_bytes;
+  uint64_t reserved;
 };
 static_assert(sizeof(RingFileHeader) == 64);
 
-size_t Stride(size_t block_bytes) {
-  return (sizeof(RingBlockHeader) + block_bytes + kPage - 1) / kPage * kPage;
+size_t PageRound(size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+
+size_t Stride(size_t block_bytes) { return PageRound(sizeof(RingBlockHeader) + block_bytes); }
+
+static_assert(sizeof(LandingHeader) <= kPage);
+
+size_t LandingStride(size_t slot_bytes) { return kPage + PageRound(kLandingSlots * slot_bytes); }
+
+size_t LandingsOffset(size_t block_bytes, uint32_t blocks) {
+  return kBlocksOffset + blocks * Stride(block_bytes);
 }
 
 std::string Errno(const std::string& what, const std::string& path) {
@@ -88,31 +99,32 @@ std::vector<OldDatagram> ReadOldRing(int fd, const std::function<bool(uint64_t)>
     if (id != 0) settled.insert(id);
   }
   const size_t stride = Stride(header.block_bytes);
-  std::map<uint64_t, uint32_t> live;  // fill sequence → block
+  std::map<uint64_t, uint32_t> live;           // fill sequence → block
+  std::map<uint32_t, RingBlockHeader> blocks;  // every block whose header reads back
   for (uint32_t i = 0; i < header.block_count; ++i) {
     std::string block_head = ReadAt(fd, kBlocksOffset + i * stride, sizeof(RingBlockHeader));
     if (block_head.size() < sizeof(RingBlockHeader)) break;  // the file ends here
     RingBlockHeader block{};
     std::memcpy(&block, block_head.data(), sizeof block);
+    blocks.emplace(i, block);
     if (block.seq != 0) live.emplace(block.seq, i);
   }
   recovery.blocks = live.size();
   for (const auto& [seq, index] : live) {
-    const uint64_t at = kBlocksOffset + index * stride;
-    RingBlockHeader block{};
-    std::memcpy(&block, ReadAt(fd, at, sizeof block).data(), sizeof block);
-    std::string data = ReadAt(fd, at + sizeof(RingBlockHeader), header.block_bytes);
+    const RingBlockHeader& block = blocks.at(index);
+    std::string data =
+        ReadAt(fd, kBlocksOffset + index * stride + sizeof(RingBlockHeader), header.block_bytes);
     size_t offset = 0;
     uint64_t whole = 0;
-    bool torn_record = false;
-    while (offset + sizeof(DatagramRecordHeader) <= data.size()) {
+    // A record is the block's once counted; one written but not yet counted is taken from its
+    // receiver's landing zone below.
+    while (whole < block.count && offset + sizeof(DatagramRecordHeader) <= data.size()) {
       DatagramRecordHeader record;
       std::memcpy(&record, data.data() + offset, sizeof record);
-      if (record.block_seq != static_cast<uint32_t>(seq)) break;  // the fill ended here
       const char* payload = data.data() + offset + sizeof record;
-      if (record.size > data.size() - offset - sizeof record ||
+      if (record.block_seq != static_cast<uint32_t>(seq) ||
+          record.size > data.size() - offset - sizeof record ||
           DatagramRecordCrc(record, payload) != record.crc) {
-        torn_record = true;
         break;
       }
       ++whole;
@@ -127,9 +139,34 @@ std::vector<OldDatagram> ReadOldRing(int fd, const std::function<bool(uint64_t)>
       }
       offset += DatagramBlock::RecordSize(record.size);
     }
-    // Records counted as written that did not read back, or one cut short mid-write.
-    recovery.torn +=
-        std::max<uint64_t>(block.count > whole ? block.count - whole : 0, torn_record ? 1 : 0);
+    recovery.torn += block.count - whole;  // counted as written, did not read back whole
+  }
+  // What each receiver's last recvmmsg() returned and had not yet copied into a block.
+  const uint64_t landings_at = LandingsOffset(header.block_bytes, header.block_count);
+  for (uint32_t r = 0; r < header.landings && header.landing_slots == kLandingSlots; ++r) {
+    const uint64_t at = landings_at + r * LandingStride(header.slot_bytes);
+    std::string head_bytes = ReadAt(fd, at, sizeof(LandingHeader));
+    if (head_bytes.size() < sizeof(LandingHeader)) break;
+    LandingHeader landing;
+    std::memcpy(&landing, head_bytes.data(), sizeof landing);
+    if (landing.count == 0 || landing.count > kLandingSlots) continue;
+    for (uint32_t i = landing.copied; i < landing.count; ++i) {
+      if (i == landing.copied) {  // its append may have happened: the block's count says
+        auto block = blocks.find(landing.block);
+        if (block != blocks.end() && block->second.seq == landing.block_seq &&
+            block->second.count > landing.block_count) {
+          continue;
+        }
+      }
+      const size_t size = std::min<size_t>(landing.lengths[i], header.slot_bytes);
+      std::string payload = ReadAt(fd, at + kPage + i * header.slot_bytes, size);
+      if (payload.size() < size) {
+        ++recovery.torn;
+        continue;
+      }
+      replay.push_back(
+          OldDatagram{std::move(payload), landing.received_at_us, landing.flags[i] != 0});
+    }
   }
   recovery.replayed = replay.size();
   return replay;
@@ -144,10 +181,11 @@ uint64_t RandomSeqBase() {
 
 }  // namespace
 
-Result<std::unique_ptr<IngestRing>> IngestRing::Open(const std::string& path, size_t block_bytes,
-                                                     uint32_t block_count,
+Result<std::unique_ptr<IngestRing>> IngestRing::Open(const std::string& path, const Shape& shape,
                                                      const std::function<bool(uint64_t)>& stored,
                                                      Recovery* recovery) {
+  const size_t block_bytes = shape.block_bytes;
+  const uint32_t block_count = shape.blocks;
   Recovery found;
   const std::string dir = path.substr(0, path.find_last_of('/') + 1);
   struct statfs fs {};
@@ -171,7 +209,8 @@ Result<std::unique_ptr<IngestRing>> IngestRing::Open(const std::string& path, si
   }
 
   const std::string fresh = path + ".new";
-  const size_t length = kBlocksOffset + block_count * Stride(block_bytes);
+  const size_t length =
+      LandingsOffset(block_bytes, block_count) + shape.landings * LandingStride(shape.slot_bytes);
   UniqueFd fd(::open(fresh.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return Fail(ErrorCode::kIoError, Errno("ingest.ring: cannot create", fresh));
   if (::ftruncate(fd.get(), static_cast<off_t>(length)) != 0) {
@@ -180,13 +219,16 @@ Result<std::unique_ptr<IngestRing>> IngestRing::Open(const std::string& path, si
   void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (base == MAP_FAILED) return Fail(ErrorCode::kIoError, Errno("ingest.ring: cannot map", fresh));
   std::unique_ptr<IngestRing> ring(
-      new IngestRing(path, static_cast<std::byte*>(base), length, block_bytes, block_count));
+      new IngestRing(path, static_cast<std::byte*>(base), length, shape));
   RingFileHeader header{};
   std::memcpy(header.magic, kMagic, sizeof kMagic);
   header.version = kVersion;
   header.block_count = block_count;
   header.block_bytes = block_bytes;
   header.next_seq = RandomSeqBase();
+  header.landings = shape.landings;
+  header.landing_slots = kLandingSlots;
+  header.slot_bytes = shape.slot_bytes;
   std::memcpy(base, &header, sizeof header);
 
   // The previous run's datagrams, in their order, into the first blocks.
@@ -217,14 +259,15 @@ Result<std::unique_ptr<IngestRing>> IngestRing::Open(const std::string& path, si
   return ring;
 }
 
-IngestRing::IngestRing(std::string path, std::byte* base, size_t length, size_t block_bytes,
-                       uint32_t block_count)
+IngestRing::IngestRing(std::string path, std::byte* base, size_t length, const Shape& shape)
     : path_(std::move(path)),
       base_(base),
       length_(length),
-      block_bytes_(block_bytes),
-      block_count_(block_count),
-      block_stride_(Stride(block_bytes)) {}
+      block_bytes_(shape.block_bytes),
+      block_count_(shape.blocks),
+      block_stride_(Stride(shape.block_bytes)),
+      landings_(shape.landings),
+      slot_bytes_(shape.slot_bytes) {}
 
 IngestRing::~IngestRing() { ::munmap(base_, length_); }
 
@@ -236,6 +279,15 @@ std::byte* IngestRing::BlockData(uint32_t index) const {
 
 RingBlockHeader* IngestRing::BlockHeader(uint32_t index) const {
   return reinterpret_cast<RingBlockHeader*>(base_ + kBlocksOffset + index * block_stride_);
+}
+
+LandingHeader* IngestRing::Landing(uint32_t receiver) const {
+  return reinterpret_cast<LandingHeader*>(base_ + LandingsOffset(block_bytes_, block_count_) +
+                                          receiver * LandingStride(slot_bytes_));
+}
+
+char* IngestRing::LandingSlots(uint32_t receiver) const {
+  return reinterpret_cast<char*>(Landing(receiver)) + kPage;
 }
 
 uint64_t IngestRing::NextFillSeq() {

@@ -15,6 +15,25 @@
 
 namespace sluice::ingest {
 
+// Datagrams one recvmmsg() call takes at most (Receiver::kBatch).
+inline constexpr uint32_t kLandingSlots = 64;
+
+// A receiver's recvmmsg() slots in the ring and what it has done with them, so that a kill
+// between the call's return and the last copy into a block loses nothing the call returned.
+// The receiver writes `lengths`, `flags` and `received_at_us`, then `count` (the datagrams in
+// the slots); before copying slot `copied` into a block it notes the block, its fill and its
+// record count, and after it raises `copied`; `count` is 0 again once all are copied.
+struct LandingHeader {
+  uint32_t count;
+  uint32_t copied;
+  uint32_t block;        // where slot `copied` is being appended
+  uint32_t block_count;  // that block's records before the append
+  uint64_t block_seq;    // that block's fill
+  int64_t received_at_us;
+  uint32_t lengths[kLandingSlots];
+  uint32_t flags[kLandingSlots];  // 1: truncated
+};
+
 // The ingest queue's blocks in a file on tmpfs (`ingest.ring`, normally under /run/sluice),
 // mapped shared into memory: a kill -9 of sluiced ends the process, not the file, so what the
 // receivers took from the socket and the pipeline had not yet seen stored is still there for
@@ -24,7 +43,8 @@ namespace sluice::ingest {
 //
 // Layout: a 4 KiB header, a log of the last kSettledLog settled batch ids, then the blocks,
 // each a RingBlockHeader and block_bytes of records (DatagramRecordHeader + payload, every
-// record stamped with its fill's sequence and checksummed), at page-aligned strides.
+// record stamped with its fill's sequence and checksummed), at page-aligned strides, then a
+// landing zone per receiver (a page of LandingHeader, then kLandingSlots slots).
 //
 // Open() reads what a previous run left (with read(), so a truncated file cannot fault),
 // writes the datagrams still to be stored into the first blocks of a new file, and renames it
@@ -45,11 +65,17 @@ class IngestRing {
     std::string unreadable;       // why a file there was not read as a ring ("": it was)
   };
 
-  // Maps the ring at `path` (its directory must be on tmpfs or ramfs): `block_count` blocks of
-  // `block_bytes`. A ring a previous run left there is recovered first (see above);
-  // `stored(batch_id)` says whether a batch of that run is in the spool.
-  static Result<std::unique_ptr<IngestRing>> Open(const std::string& path, size_t block_bytes,
-                                                  uint32_t block_count,
+  struct Shape {
+    size_t block_bytes;
+    uint32_t blocks;
+    uint32_t landings = 0;  // receivers
+    size_t slot_bytes = 0;  // of a landing slot: the longest datagram kept whole
+  };
+
+  // Maps the ring at `path` (its directory must be on tmpfs or ramfs) in `shape`. A ring a
+  // previous run left there is recovered first (see above); `stored(batch_id)` says whether
+  // a batch of that run is in the spool.
+  static Result<std::unique_ptr<IngestRing>> Open(const std::string& path, const Shape& shape,
                                                   const std::function<bool(uint64_t)>& stored,
                                                   Recovery* recovery);
   ~IngestRing();  // unmaps; the file stays
@@ -64,6 +90,11 @@ class IngestRing {
   size_t block_bytes() const { return block_bytes_; }
   std::byte* BlockData(uint32_t index) const;
   RingBlockHeader* BlockHeader(uint32_t index) const;
+  uint32_t landings() const { return landings_; }
+  LandingHeader* Landing(uint32_t receiver) const;
+  // The receiver's kLandingSlots slots of slot_bytes() each.
+  char* LandingSlots(uint32_t receiver) const;
+  size_t slot_bytes() const { return slot_bytes_; }
   // Blocks Open() filled with the previous run's datagrams, in their order.
   const std::vector<uint32_t>& replay_blocks() const { return replay_blocks_; }
 
@@ -76,8 +107,7 @@ class IngestRing {
   bool IsSettled(uint64_t batch_id) const EXCLUDES(mu_);
 
  private:
-  IngestRing(std::string path, std::byte* base, size_t length, size_t block_bytes,
-             uint32_t block_count);
+  IngestRing(std::string path, std::byte* base, size_t length, const Shape& shape);
 
   std::string path_;
   std::byte* base_;
@@ -85,6 +115,8 @@ class IngestRing {
   size_t block_bytes_;
   uint32_t block_count_;
   size_t block_stride_;
+  uint32_t landings_;
+  size_t slot_bytes_;
   std::vector<uint32_t> replay_blocks_;
   mutable Mutex mu_;
   std::unordered_set<uint64_t> settled_ GUARDED_BY(mu_);

@@ -14,12 +14,11 @@
 namespace sluice::ingest {
 
 Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
-                   size_t max_datagram_bytes, const std::string& forward)
+                   size_t max_datagram_bytes, const std::string& forward, uint32_t index)
     : socket_fd_(socket_fd),
       producer_(queue),
       counters_(counters),
       slot_bytes_(max_datagram_bytes),
-      scratch_(std::make_unique_for_overwrite<char[]>(kBatch * max_datagram_bytes)),
       messages_(kBatch),
       iovecs_(kBatch),
       forwarder_(forward.empty() ? std::nullopt
@@ -27,8 +26,16 @@ Receiver::Receiver(int socket_fd, DatagramQueue& queue, Counters& counters,
       forward_iovecs_(forward.empty() ? 0 : kBatch),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_fd_.valid()) std::abort();
+  IngestRing* ring = queue.ring();
+  if (ring != nullptr && index < ring->landings() && ring->slot_bytes() == slot_bytes_) {
+    landing_ = ring->Landing(index);
+    scratch_ = ring->LandingSlots(index);
+  } else {
+    owned_scratch_ = std::make_unique_for_overwrite<char[]>(kBatch * max_datagram_bytes);
+    scratch_ = owned_scratch_.get();
+  }
   for (size_t i = 0; i < kBatch; ++i) {
-    iovecs_[i] = iovec{scratch_.get() + i * slot_bytes_, slot_bytes_};
+    iovecs_[i] = iovec{scratch_ + i * slot_bytes_, slot_bytes_};
     messages_[i].msg_hdr = msghdr{};
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
@@ -74,16 +81,29 @@ size_t Receiver::ReadBatch() {
   if (n <= 0) return 0;  // EAGAIN (empty), EINTR; both mean "poll and try again"
   int64_t now_us = WallMicros();
   uint64_t bytes = 0;
+  if (landing_ != nullptr) {  // the call's datagrams are in the ring: say how many and how long
+    for (int i = 0; i < n; ++i) {
+      const msghdr& m = messages_[static_cast<size_t>(i)].msg_hdr;
+      landing_->lengths[i] = messages_[static_cast<size_t>(i)].msg_len;
+      landing_->flags[i] = (m.msg_flags & MSG_TRUNC) != 0 ? 1 : 0;
+    }
+    landing_->received_at_us = now_us;
+    landing_->copied = 0;
+    std::atomic_ref<uint32_t>(landing_->count)
+        .store(static_cast<uint32_t>(n), std::memory_order_release);
+  }
   for (int i = 0; i < n; ++i) {
     const mmsghdr& m = messages_[static_cast<size_t>(i)];
     bool truncated = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
-    Store(scratch_.get() + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
+    Store(scratch_ + static_cast<size_t>(i) * slot_bytes_, m.msg_len, truncated, now_us);
     bytes += m.msg_len;
   }
+  if (landing_ != nullptr)
+    std::atomic_ref<uint32_t>(landing_->count).store(0, std::memory_order_release);
   if (forwarder_) {  // before the queue, so what it sheds still reaches the target
     for (int i = 0; i < n; ++i) {
       forward_iovecs_[static_cast<size_t>(i)] = {
-          scratch_.get() + static_cast<size_t>(i) * slot_bytes_,
+          scratch_ + static_cast<size_t>(i) * slot_bytes_,
           std::min<size_t>(messages_[static_cast<size_t>(i)].msg_len, slot_bytes_)};
     }
     forwarder_->Forward(std::span<const iovec>(forward_iovecs_.data(), static_cast<size_t>(n)));
@@ -98,14 +118,26 @@ size_t Receiver::ReadBatch() {
 }
 
 void Receiver::Store(const char* data, size_t size, bool truncated, int64_t now_us) {
-  if (current_ != nullptr && current_->Append(data, size, now_us, truncated)) return;
-  PublishCurrent();
-  current_ = producer_.TryAcquire();
-  if (current_ == nullptr || !current_->Append(data, size, now_us, truncated)) {
-    ++pending_shed_;
-    return;
+  size = std::min(size, slot_bytes_);
+  if (current_ == nullptr || !current_->Fits(size)) {
+    PublishCurrent();
+    current_ = producer_.TryAcquire();
+    if (current_ != nullptr) block_opened_us_ = CoarseMonotonicMicros();
   }
-  block_opened_us_ = CoarseMonotonicMicros();
+  if (current_ == nullptr || !current_->Fits(size)) {
+    ++pending_shed_;
+  } else {
+    if (landing_ != nullptr) {  // where this slot goes, for a recovery after a kill mid-append
+      landing_->block = current_->index();
+      landing_->block_seq = current_->fill_seq();
+      landing_->block_count = static_cast<uint32_t>(current_->count());
+    }
+    current_->Append(data, size, now_us, truncated);
+  }
+  if (landing_ != nullptr) {
+    std::atomic_ref<uint32_t> copied(landing_->copied);
+    copied.store(copied.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 }
 
 void Receiver::PublishCurrent() {

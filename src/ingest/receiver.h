@@ -24,13 +24,14 @@ namespace sluice::ingest {
 // `socket_fd`, `queue` and `counters` must outlive this.
 class Receiver {
  public:
-  static constexpr size_t kBatch = 64;   // datagrams per recvmmsg() call
-  static constexpr int kHoldMillis = 5;  // longest a partly filled block is held back
+  static constexpr size_t kBatch = kLandingSlots;  // datagrams per recvmmsg() call
+  static constexpr int kHoldMillis = 5;            // longest a partly filled block is held back
 
   // `forward`: a socket every datagram is passed on to as it is read ("" = none; see
-  // DatagramForwarder).
+  // DatagramForwarder). With an ingest ring, receiver `index` reads into the ring's landing
+  // zone `index` (IngestRing::LandingHeader), so what a call returned outlives a kill.
   Receiver(int socket_fd, DatagramQueue& queue, Counters& counters, size_t max_datagram_bytes,
-           const std::string& forward = "");
+           const std::string& forward = "", uint32_t index = 0);
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
@@ -52,7 +53,9 @@ class Receiver {
   size_t slot_bytes_;
   // kBatch slots of slot_bytes_, never zeroed: the kernel writes into the pages a datagram
   // needs, so a slot costs one resident page for a short line, not max_datagram_bytes.
-  std::unique_ptr<char[]> scratch_;
+  std::unique_ptr<char[]> owned_scratch_;
+  char* scratch_;
+  LandingHeader* landing_ = nullptr;  // in the ring, or null
   std::vector<mmsghdr> messages_;
   std::vector<iovec> iovecs_;
   std::optional<DatagramForwarder> forwarder_;

@@ -6,6 +6,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@ namespace {
 
 constexpr size_t kBlockBytes = 4096;
 constexpr uint32_t kBlocks = 4;
+constexpr size_t kSlotBytes = 512;
 
 bool OnTmpfs(const std::string& dir) {
   struct statfs fs {};
@@ -55,7 +57,7 @@ class IngestRingTest : public ::testing::Test {
   // In these tests the spool holds batch 42.
   Result<std::unique_ptr<IngestRing>> Open(IngestRing::Recovery* found) {
     return IngestRing::Open(
-        path_, kBlockBytes, kBlocks, [](uint64_t id) { return id == 42; }, found);
+        path_, {kBlockBytes, kBlocks, 1, kSlotBytes}, [](uint64_t id) { return id == 42; }, found);
   }
 
   // A run that dies (nothing cleared): block 1 was read by the pipeline, which routed its
@@ -184,27 +186,58 @@ TEST_F(IngestRingTest, AScribbledRecordEndsItsBlockAndTheRestIsCountedTorn) {
   EXPECT_EQ(Drain(queue), expected);
 }
 
-TEST_F(IngestRingTest, ARecordCutShortMidWriteIsCountedTornAndTheOthersKept) {
-  CrashedRun();
-  {
-    // The receiver died between a record's header and the end of its payload: the header
-    // has the fill's stamp and crc, the payload is half there, the count not raised.
-    UniqueFd fd(::open(path_.c_str(), O_RDWR));
-    ASSERT_TRUE(fd.valid());
-    off_t at = RecordOffset(path_, 5);
-    DatagramRecordHeader header;
-    ASSERT_EQ(::pread(fd.get(), &header, sizeof header, RecordOffset(path_, 0)),
-              static_cast<ssize_t>(sizeof header));
-    header.size = 10;
-    header.crc = DatagramRecordCrc(header, "0123456789");
-    header.batch_id = 0;
-    ASSERT_EQ(::pwrite(fd.get(), &header, sizeof header, at), static_cast<ssize_t>(sizeof header));
-    ASSERT_EQ(::pwrite(fd.get(), "01234", 5, at + static_cast<off_t>(sizeof header)), 5);
+// The receiver died while copying what its last recvmmsg() returned: three datagrams in its
+// landing slots, the first already in the block ("being filled 2"). With `appended`, the kill
+// came after the first's record was counted but before `copied` was raised; without, while
+// the second was being appended, before its record was counted.
+void LandingLeftBehind(IngestRing& ring, uint32_t copied, bool appended) {
+  LandingHeader* landing = ring.Landing(0);
+  char* slots = ring.LandingSlots(0);
+  const std::vector<std::string> texts = {"being filled 2", "landed 1", "landed 2"};
+  for (uint32_t i = 0; i < texts.size(); ++i) {
+    std::memcpy(slots + i * kSlotBytes, texts[i].data(), texts[i].size());
+    landing->lengths[i] = static_cast<uint32_t>(texts[i].size());
+    landing->flags[i] = 0;
   }
-  IngestRing::Recovery found;
-  ASSERT_TRUE(Open(&found));
-  EXPECT_EQ(found.torn, 1u);
-  EXPECT_EQ(found.replayed, 4u);
+  landing->received_at_us = 10;
+  landing->count = 3;
+  landing->copied = copied;
+  // The block the receiver was appending to: the ring's one block in use.
+  for (uint32_t b = 0; b < ring.block_count(); ++b) {
+    RingBlockHeader* header = ring.BlockHeader(b);
+    if (header->seq != 0) {
+      landing->block = b;
+      landing->block_seq = header->seq;
+      landing->block_count = appended ? header->count - 1 : header->count;
+    }
+  }
+}
+
+TEST_F(IngestRingTest, AKillWhileCopyingTheLastReceiveTakesTheRestFromTheLandingZone) {
+  for (bool appended : {false, true}) {
+    SCOPED_TRACE(appended ? "the append was counted" : "the append was not counted");
+    std::filesystem::remove(path_);
+    CrashedRun();
+    {
+      IngestRing::Recovery found;
+      auto ring = Open(&found);  // the crashed run's ring, read back: nothing lost yet
+      ASSERT_TRUE(ring);
+      // Recovery copied the four datagrams into a new ring; simulate the crash again on it
+      // with a receive in progress.
+      LandingLeftBehind(**ring, appended ? 0 : 1, appended);
+    }
+    IngestRing::Recovery found;
+    auto ring = Open(&found);
+    ASSERT_TRUE(ring);
+    EXPECT_EQ(found.torn, 0u);
+    DatagramQueue queue(**ring, 1);
+    std::vector<std::string> got = Drain(queue);
+    // The four of the first recovery (in one block, the last "being filled 2") and the
+    // landing's two not yet in a block, each once.
+    std::vector<std::string> expected = {"open batch",     "not routed", "being filled 1",
+                                         "being filled 2", "landed 1",   "landed 2"};
+    EXPECT_EQ(got, expected);
+  }
 }
 
 TEST_F(IngestRingTest, ATruncatedFileKeepsWhatIsWholeAndCountsTheRest) {
@@ -232,7 +265,7 @@ TEST_F(IngestRingTest, AFileThatIsNotARingIsReplacedAndSaysWhy) {
 TEST_F(IngestRingTest, RefusesARingOffTmpfs) {
   testing::TempDir disk;
   if (OnTmpfs(disk.path())) GTEST_SKIP() << "/tmp is a tmpfs here";
-  auto ring = IngestRing::Open(disk.File("ingest.ring"), kBlockBytes, kBlocks, nullptr, nullptr);
+  auto ring = IngestRing::Open(disk.File("ingest.ring"), {kBlockBytes, kBlocks}, nullptr, nullptr);
   ASSERT_FALSE(ring);
   EXPECT_NE(ring.error().message().find("not on tmpfs"), std::string::npos);
 }

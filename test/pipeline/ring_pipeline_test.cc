@@ -27,7 +27,7 @@ class RingPipelineTest : public ::testing::Test {
     if (::statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
       GTEST_SKIP() << "no tmpfs at /dev/shm";
     }
-    auto ring = ingest::IngestRing::Open(dir_.File("ring"), 64 << 10, 4, nullptr, nullptr);
+    auto ring = ingest::IngestRing::Open(dir_.File("ring"), {64 << 10, 4}, nullptr, nullptr);
     ASSERT_TRUE(ring) << ring.error().message();
     ring_ = std::move(*ring);
     queue_ = std::make_unique<ingest::DatagramQueue>(*ring_, 1);

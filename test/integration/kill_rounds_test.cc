@@ -29,6 +29,8 @@
 #include <gtest/gtest.h>
 
 #include "common/mutex.h"
+#include "ingest/datagram_queue.h"
+#include "ingest/ingest_ring.h"
 #include "support/daemon_harness.h"
 #include "support/pg_sandbox.h"
 #include "support/process.h"
@@ -238,6 +240,47 @@ TEST_F(KillRoundsTest, WithARingButNoHeldSocketAKillLosesOnlyWhatTheSocketHeld) 
             << " accepted datagrams lost over 10 kills (max_dgram_qlen " << qlen << "; "
             << sender.refused() << " sends refused while sluiced was down)\n";
   EXPECT_LE(missing, 10 * (qlen + 1 + kLostPerKillAtMost));
+}
+
+TEST_F(KillRoundsTest, ARingLeftDamagedIsReplayedAsFarAsItReadsAndTheRestCountedAndLogged) {
+  testing::TempDir run("/dev/shm");
+  if (!OnTmpfs("/dev/shm")) GTEST_SKIP() << "no tmpfs at /dev/shm for the ring";
+  const std::string ring_path = run.File("ingest.ring");
+  {
+    // A run that died with five rejects read and none stored.
+    auto ring = ingest::IngestRing::Open(ring_path, {256 << 10, 4}, nullptr, nullptr);
+    ASSERT_TRUE(ring) << ring.error().message();
+    ingest::DatagramQueue queue(**ring, 1);
+    ingest::DatagramQueue::Producer producer(queue);
+    ingest::DatagramBlock* block = producer.TryAcquire();
+    for (long n = 0; n < 5; ++n) {
+      std::string text = Reject(n);
+      ASSERT_TRUE(block->Append(text.data(), text.size(), 1'000'000, false));
+    }
+    producer.Publish(block);
+  }
+  {
+    // Damage the fourth reject's payload: it and the fifth no longer read back.
+    std::fstream file(ring_path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t at = all.find("<u3@example.org>");
+    ASSERT_NE(at, std::string::npos);
+    file.seekp(static_cast<std::streamoff>(at));
+    file.write("XX", 2);
+  }
+  DaemonHarness daemon(pg(), {{"ingest.ring", "\"" + ring_path + "\""}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  ASSERT_TRUE(WaitUntil([] { return Rows() == 3; }, std::chrono::seconds(30))) << Rows();
+  auto stopped = daemon.Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_NE(stopped.output.find("3 datagrams not yet stored are taken now"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("2 datagram(s) did not read back whole"), std::string::npos)
+      << stopped.output;
+  EXPECT_EQ(testing::SummaryValue(stopped.output, "ring_replayed"), 3);
+  EXPECT_EQ(testing::SummaryValue(stopped.output, "ring_torn"), 2);
+  EXPECT_EQ(testing::SummaryValue(stopped.output, "shed"), 2);
+  EXPECT_EQ(testing::SummaryValue(stopped.output, "stored"), 3);
 }
 
 }  // namespace

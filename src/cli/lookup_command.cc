@@ -1,37 +1,15 @@
 #include "cli/lookup_command.h"
 
-#include <charconv>
 #include <iostream>
 #include <optional>
 
+#include "cli/period.h"
 #include "sink/pg_connection.h"
 
 namespace sluice::cli {
 namespace {
 
 constexpr int kMaxLines = 1000;
-
-// "90m", "24h", "7d", "30s" as a PostgreSQL interval literal's text; nullopt if not one.
-std::optional<std::string> Interval(const std::string& since) {
-  if (since.size() < 2) return std::nullopt;
-  long long amount = 0;
-  auto [end, error] = std::from_chars(since.data(), since.data() + since.size() - 1, amount);
-  if (error != std::errc() || end != since.data() + since.size() - 1 || amount <= 0) {
-    return std::nullopt;
-  }
-  switch (since.back()) {
-    case 's':
-      return std::to_string(amount) + " seconds";
-    case 'm':
-      return std::to_string(amount) + " minutes";
-    case 'h':
-      return std::to_string(amount) + " hours";
-    case 'd':
-      return std::to_string(amount) + " days";
-    default:
-      return std::nullopt;
-  }
-}
 
 }  // namespace
 
@@ -41,7 +19,7 @@ int RunLookup(const config::Settings& settings, const LookupQuery& query) {
     std::cerr << "sluice lookup: give one of --ip, --sender, --recipient\n";
     return 1;
   }
-  auto interval = Interval(query.since);
+  auto interval = IntervalText(query.since);
   if (!interval) {
     std::cerr << "sluice lookup: --since " << query.since
               << ": expected a number and s, m, h or d, such as 24h or 7d\n";

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/blocklist_command.h"
 #include "cli/check_command.h"
 #include "cli/follow_command.h"
 #include "cli/import_command.h"
@@ -70,14 +71,32 @@ int main(int argc, char** argv) {
   lookup->add_option("--sender", lookup_query.sender, "envelope sender");
   lookup->add_option("--recipient", lookup_query.recipient, "envelope recipient");
   lookup->add_option("--since", lookup_query.since, "how far back: 90m, 24h, 7d (default 7d)");
+  CLI::App* blocklist = app.add_subcommand(
+      "blocklist", "addresses or networks with many rejects, as a Postfix cidr: table or nftables");
+  sluice::cli::BlocklistQuery blocklist_query;
+  blocklist->add_option("--since", blocklist_query.since, "period: 90m, 1h, 7d (default 1h)");
+  blocklist->add_option("--min-events", blocklist_query.min_events,
+                        "rejects in the period to be listed (default 100)");
+  blocklist->add_option("--prefix", blocklist_query.prefix,
+                        "IPv4 networks listed: /N, 8 to 32 (default 32: addresses)");
+  blocklist->add_option("--prefix6", blocklist_query.prefix6,
+                        "IPv6 networks listed: /N, 16 to 128 (default 128)");
+  blocklist->add_option("--format", blocklist_query.format,
+                        "postfix-cidr (default), nftables or plain");
+  blocklist->add_option("-o,--output", blocklist_query.output,
+                        "file to replace atomically (default: standard output)");
+  blocklist->add_option("--never", blocklist_query.never,
+                        "allow list: addresses or networks never listed, one per line");
+  blocklist->add_flag("--list-loopback", blocklist_query.list_loopback,
+                      "list loopback addresses too (a lab's or a test's MTA)");
   CLI::App* prune = app.add_subcommand(
       "prune", "drop data older than --days (default database.retention_days), once");
   int prune_days = 0;
   prune->add_option("-d,--days", prune_days, "days to keep")->check(CLI::Range(1, 36500));
   CLI::App* check = app.add_subcommand(
       "check", "check the config, directories, database, schema and privileges; exit 1 if wrong");
-  for (CLI::App* verb :
-       {spool_ls, spool_verify, spool_cat, replay, import, stats, lookup, prune, check}) {
+  for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, lookup,
+                         blocklist, prune, check}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -95,6 +114,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return sluice::cli::RunMigrate(*settings);
   if (prune->parsed()) return sluice::cli::RunPrune(*settings, prune_days);
   if (lookup->parsed()) return sluice::cli::RunLookup(*settings, lookup_query);
+  if (blocklist->parsed()) return sluice::cli::RunBlocklist(*settings, blocklist_query);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);

@@ -223,6 +223,14 @@ END
 $fn$;
 REVOKE EXECUTE ON FUNCTION sluice.drop_expired(integer) FROM PUBLIC;
 )sql",
+    // 6: indexes for the questions of sluice lookup, report and blocklist: an address or
+    // network (GiST inet_ops: =, <<=, >>=), a sender, a recipient (as lookup compares them).
+    R"sql(
+CREATE INDEX events_client_ip ON sluice.events USING gist (client_ip inet_ops);
+CREATE INDEX events_sender ON sluice.events (lower(sender));
+CREATE INDEX events_recipient ON sluice.events (lower(recipient));
+CREATE INDEX aggregates_client_ip ON sluice.aggregates USING gist (client_ip inet_ops);
+)sql",
 };
 
 // Grants the roles of conf/sql/roles.sql that exist what they may do (sink/privileges.h for

@@ -8,7 +8,7 @@
 namespace sluice::sink {
 
 // The schema version this build writes to and migrates up to.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // What Migrate() did.
 struct MigrationOutcome {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -146,6 +147,69 @@ TEST_F(PostfixTest, ChrootedSmtpdAndPostscreenRejectsLandParsed) {
   EXPECT_GE(SummaryValue(stopped.output, "ignored"), 12);
   EXPECT_EQ(SummaryValue(stopped.output, "received"),
             SummaryValue(stopped.output, "stored") + SummaryValue(stopped.output, "ignored"));
+}
+
+// The incident's ending, with sluice's own data: the clients that were rejected most in the
+// last hour are written by `sluice blocklist` as postscreen's access list, and Postfix drops a
+// listed client at connect while a client on the allow list still gets through.
+TEST_F(PostfixTest, ABlocklistFromSluiceMakesPostscreenDropAListedClientAtConnect) {
+  ASSERT_NE(port_, 0);
+  DaemonHarness daemon(pg(), {{"ingest.socket", "\"" + dir_.File("postfix/queue/dev/log") + "\""},
+                              {"ingest.socket_mode", "\"0666\""}});
+  ASSERT_TRUE(daemon.Start()) << daemon.Output();
+  ProcessResult started =
+      RunProcess({kSandbox, "start", dir_.File("postfix"), std::to_string(port_)});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(Swaks("127.0.0.80", "nobody@sluice.test").output.find("550 5.1.1"),
+              std::string::npos);
+    EXPECT_NE(Swaks("127.0.0.81", "nobody@sluice.test").output.find("550 5.1.1"),
+              std::string::npos);
+  }
+  ASSERT_TRUE(
+      WaitUntil([&] { return std::stoll(pg().Query("SELECT count(*) FROM sluice.events")) >= 6; },
+                std::chrono::seconds(30)));
+
+  const std::string allow = dir_.File("allow.txt");
+  std::ofstream(allow) << "127.0.0.81  # a customer's relay\n";
+  std::string conninfo = "\"";
+  conninfo += pg().conninfo();
+  conninfo += "\"";
+  DaemonHarness reader(pg(), {{"database.conninfo", conninfo}});
+  const std::string table = dir_.File("postfix/etc/postscreen_access.cidr");
+  ProcessResult listed =
+      RunProcess({SLUICE_CLI, "blocklist", "--config", reader.config_path(), "--min-events", "3",
+                  "--list-loopback", "--never", allow, "--output", table});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  std::ifstream in(table);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\n127.0.0.80/32\treject\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("127.0.0.81"), std::string::npos) << text;
+  ASSERT_EQ(RunProcess({"postfix", "-c", dir_.File("postfix/etc"), "reload"}).exit_code, 0);
+
+  // The listed client: postscreen answers 521 and hangs up before any SMTP.
+  auto banner = [&](const std::string& from) {
+    return RunProcess(
+        {"python3", "-c",
+         "import socket, sys\n"
+         "for attempt in range(20):\n"
+         "    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), 10, (sys.argv[2], 0))\n"
+         "    line = s.makefile('rb').readline().decode()\n"
+         "    s.close()\n"
+         "    if line.startswith('521') or attempt == 19: break\n"
+         "    import time; time.sleep(0.5)  # postscreen still the one from before the reload\n"
+         "print(line.strip())\n",
+         std::to_string(port_ + 1), from});
+  };
+  ProcessResult dropped = banner("127.0.0.80");
+  EXPECT_EQ(dropped.output.substr(0, 3), "521") << dropped.output;
+  // The allowed client passes postscreen and reaches smtpd.
+  ProcessResult allowed = RunProcess(
+      {"swaks", "--server", "127.0.0.1:" + std::to_string(port_ + 1), "--local-interface",
+       "127.0.0.81", "--from", "sender@example.net", "--to", "postmaster@sluice.test", "--helo",
+       "client.example.net", "--quit-after", "RCPT", "--timeout", "20"});
+  EXPECT_NE(allowed.output.find("250 2.1.5"), std::string::npos) << allowed.output;
+  EXPECT_EQ(daemon.Stop().exit_code, 0);
 }
 
 }  // namespace

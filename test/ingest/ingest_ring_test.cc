@@ -16,6 +16,7 @@
 
 #include "common/unique_fd.h"
 #include "ingest/datagram_queue.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace sluice::ingest {
@@ -154,8 +155,7 @@ TEST_F(IngestRingTest, ABlockReleasedIsNotReplayed) {
 
 // Byte offset of record `n` of the first block in the file, for the damage tests.
 off_t RecordOffset(const std::string& path, int n) {
-  std::ifstream in(path, std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string all = testing::ReadFile(path);
   // The block with a non-zero seq whose first record says "ignored".
   size_t at = all.find("ignored");
   EXPECT_NE(at, std::string::npos);

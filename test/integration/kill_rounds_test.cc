@@ -261,8 +261,8 @@ TEST_F(KillRoundsTest, ARingLeftDamagedIsReplayedAsFarAsItReadsAndTheRestCounted
   }
   {
     // Damage the fourth reject's payload: it and the fifth no longer read back.
+    std::string all = testing::ReadFile(ring_path);
     std::fstream file(ring_path, std::ios::in | std::ios::out | std::ios::binary);
-    std::string all((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     size_t at = all.find("<u3@example.org>");
     ASSERT_NE(at, std::string::npos);
     file.seekp(static_cast<std::streamoff>(at));

@@ -181,8 +181,7 @@ TEST_F(PostfixTest, ABlocklistFromSluiceMakesPostscreenDropAListedClientAtConnec
       RunProcess({SLUICE_CLI, "blocklist", "--config", reader.config_path(), "--min-events", "3",
                   "--list-loopback", "--never", allow, "--output", table});
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
-  std::ifstream in(table);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = testing::ReadFile(table);
   EXPECT_NE(text.find("\n127.0.0.80/32\treject\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("127.0.0.81"), std::string::npos) << text;
   ASSERT_EQ(RunProcess({"postfix", "-c", dir_.File("postfix/etc"), "reload"}).exit_code, 0);

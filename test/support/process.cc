@@ -80,14 +80,14 @@ ProcessResult Reap(pid_t pid, std::chrono::seconds timeout) {
   return result;
 }
 
+}  // namespace
+
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
 }
-
-}  // namespace
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::seconds timeout,
                          const std::string& stdin_file) {

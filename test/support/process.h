@@ -15,6 +15,9 @@ struct ProcessResult {
   std::string output;  // stdout and stderr, interleaved
 };
 
+// The whole file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
 // Runs `argv` to completion (bounded by `timeout`, then SIGKILL), capturing its output.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          std::chrono::seconds timeout = std::chrono::seconds(120),

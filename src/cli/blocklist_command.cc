@@ -169,7 +169,9 @@ int RunBlocklist(const config::Settings& settings, const BlocklistQuery& query) 
   sink::PgConnection& db = **conn;
   std::string allow_array = "ARRAY[";
   for (size_t i = 0; i < never.size(); ++i) {
-    allow_array += (i == 0 ? "" : ", ") + db.Literal(never[i]) + "::inet";
+    if (i > 0) allow_array += ", ";
+    allow_array += db.Literal(never[i]);
+    allow_array += "::inet";
   }
   allow_array += "]::inet[]";
   const std::string sql =

@@ -34,7 +34,11 @@ int RunLookup(const config::Settings& settings, const LookupQuery& query) {
   const std::string period = "at >= now() - interval " + db.Literal(*interval);
   std::string match;
   if (!query.ip.empty()) {
-    match = "client_ip >>= " + db.Literal(query.ip) + "::inet";
+    // Detail rows hold addresses (indexed: <<= reads the btree), aggregates networks too; in
+    // the view's detail branch the first test folds to the indexed one.
+    const std::string ip = db.Literal(query.ip) + "::inet";
+    match = "((source = 'detail' AND client_ip <<= " + ip +
+            ") OR (source <> 'detail' AND client_ip >>= " + ip + "))";
   } else {
     const std::string column = query.sender.empty() ? "recipient" : "sender";
     match = "lower(" + column + ") = lower(" +

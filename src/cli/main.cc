@@ -13,6 +13,7 @@
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
 #include "cli/replay_command.h"
+#include "cli/report_command.h"
 #include "cli/spool_command.h"
 #include "cli/stats_command.h"
 #include "common/version.h"
@@ -89,6 +90,17 @@ int main(int argc, char** argv) {
                         "allow list: addresses or networks never listed, one per line");
   blocklist->add_flag("--list-loopback", blocklist_query.list_loopback,
                       "list loopback addresses too (a lab's or a test's MTA)");
+  CLI::App* report = app.add_subcommand(
+      "report", "rejects of a period by class, hour, client, network, RBL, recipient, host");
+  sluice::cli::ReportOptions report_options;
+  report->add_option("--since", report_options.period.since, "period: 24h (default), 7d, 90m");
+  report->add_option("--from", report_options.period.from,
+                     "start instead, e.g. '2026-12-01 00:00'");
+  report->add_option("--to", report_options.period.to, "end, with --from");
+  report->add_option("--host", report_options.host, "one MTA host only");
+  report->add_option("--format", report_options.format, "text (default), markdown, json or html");
+  report->add_option("-o,--output", report_options.output, "file (default: standard output)");
+  report->add_option("--top", report_options.top, "entries per top list (default 10)");
   CLI::App* prune = app.add_subcommand(
       "prune", "drop data older than --days (default database.retention_days), once");
   int prune_days = 0;
@@ -96,7 +108,7 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand(
       "check", "check the config, directories, database, schema and privileges; exit 1 if wrong");
   for (CLI::App* verb : {spool_ls, spool_verify, spool_cat, replay, import, stats, lookup,
-                         blocklist, prune, check}) {
+                         blocklist, report, prune, check}) {
     verb->add_option("-c,--config", config_path, "TOML config file")->required();
   }
   try {
@@ -115,6 +127,7 @@ int main(int argc, char** argv) {
   if (prune->parsed()) return sluice::cli::RunPrune(*settings, prune_days);
   if (lookup->parsed()) return sluice::cli::RunLookup(*settings, lookup_query);
   if (blocklist->parsed()) return sluice::cli::RunBlocklist(*settings, blocklist_query);
+  if (report->parsed()) return sluice::cli::RunReport(*settings, report_options);
   if (spool_ls->parsed()) return sluice::cli::RunSpoolList(*settings);
   if (spool_verify->parsed()) return sluice::cli::RunSpoolVerify(*settings);
   if (replay->parsed()) return sluice::cli::RunReplay(*settings, replay_segments);

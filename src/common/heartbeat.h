@@ -35,6 +35,8 @@ class Heartbeat {
     return clock_.Now() - last;
   }
   bool Stuck(std::chrono::nanoseconds limit) const { return SinceBeat() > limit; }
+  // Whether the owner is waiting for work now.
+  bool waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:
   const Clock& clock_;

@@ -223,13 +223,40 @@ END
 $fn$;
 REVOKE EXECUTE ON FUNCTION sluice.drop_expired(integer) FROM PUBLIC;
 )sql",
-    // 6: indexes for the questions of sluice lookup, report and blocklist: an address or
-    // network (GiST inet_ops: =, <<=, >>=), a sender, a recipient (as lookup compares them).
+    // 6: indexes for sluice lookup: in each day partition of sluice.events once its day is
+    // over, an address (btree: =, and <<= through the planner's network support), a sender
+    // and a recipient (as lookup compares them); the day being written stays without, so
+    // COPY keeps its speed (indexes on it halved the rows/s landed: BENCHMARKS.md). In
+    // aggregates, the networks holding an address (GiST inet_ops: >>=).
     R"sql(
-CREATE INDEX events_client_ip ON sluice.events USING gist (client_ip inet_ops);
-CREATE INDEX events_sender ON sluice.events (lower(sender));
-CREATE INDEX events_recipient ON sluice.events (lower(recipient));
 CREATE INDEX aggregates_client_ip ON sluice.aggregates USING gist (client_ip inet_ops);
+CREATE FUNCTION sluice.index_closed_days() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  part record;
+  made integer := 0;
+BEGIN
+  PERFORM pg_advisory_xact_lock(x'736c75696367'::bigint);
+  FOR part IN
+    SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'sluice.events'::regclass AND c.relname ~ '^events_[0-9]{8}$'
+      AND to_date(substr(c.relname, 8), 'YYYYMMDD') < (now() AT TIME ZONE 'UTC')::date
+      AND to_regclass('sluice.' || c.relname || '_recipient') IS NULL
+    ORDER BY c.relname
+  LOOP
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON sluice.%I (client_ip)',
+                   part.relname || '_client_ip', part.relname);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON sluice.%I (lower(sender))',
+                   part.relname || '_sender', part.relname);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON sluice.%I (lower(recipient))',
+                   part.relname || '_recipient', part.relname);
+    made := made + 1;
+  END LOOP;
+  RETURN made;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION sluice.index_closed_days() FROM PUBLIC;
+SELECT sluice.index_closed_days();
 )sql",
 };
 
@@ -354,6 +381,12 @@ Result<std::string> DropExpired(PgConnection& conn, int keep_days) {
   auto summary = conn.ExecColumn("SELECT sluice.drop_expired(" + std::to_string(keep_days) + ")");
   if (!summary) return tl::unexpected(summary.error());
   return summary->empty() ? std::string() : summary->front();
+}
+
+Result<int> IndexClosedDays(PgConnection& conn) {
+  auto made = conn.ExecScalar("SELECT sluice.index_closed_days()");
+  if (!made) return tl::unexpected(made.error());
+  return std::stoi(*made);
 }
 
 Status EnsurePartitions(PgConnection& conn, int days_ahead) {

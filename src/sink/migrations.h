@@ -40,6 +40,13 @@ Status CheckSchemaColumns(PgConnection& conn);
 // EXECUTE on it). Safe to run concurrently and repeatedly.
 Status EnsurePartitions(PgConnection& conn, int days_ahead);
 
+// Indexes the day partitions of sluice.events whose UTC day is over and that have no index
+// yet (client_ip, lower(sender), lower(recipient)), through sluice.index_closed_days (SECURITY
+// DEFINER). Returns how many partitions it indexed. The day being written is never indexed:
+// writers' COPYs into it keep their speed. Building a day's indexes locks that partition
+// against writes, which no longer go there.
+Result<int> IndexClosedDays(PgConnection& conn);
+
 // Deletes ledger rows (sluice.batches) committed more than `keep_days` days ago, through
 // sluice.prune_ledger (SECURITY DEFINER, like ensure_partitions).
 Status PruneLedger(PgConnection& conn, int keep_days);

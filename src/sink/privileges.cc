@@ -45,6 +45,7 @@ const std::vector<Privilege>& WriterPrivileges() {
       {"EXECUTE", "function", "ensure_partitions", "(integer)"},  // SECURITY DEFINER
       {"EXECUTE", "function", "prune_ledger", "(integer)"},       // SECURITY DEFINER
       {"EXECUTE", "function", "drop_expired", "(integer)"},       // SECURITY DEFINER
+      {"EXECUTE", "function", "index_closed_days", "()"},         // SECURITY DEFINER
   };
   return *privileges;
 }

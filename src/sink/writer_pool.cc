@@ -18,10 +18,18 @@ constexpr std::chrono::hours kPartitionUpkeepInterval{1};
 constexpr std::chrono::milliseconds kIdleUpkeepCheck{60'000};
 
 // The upkeep writer's hourly round (and its first, right after it connects): partitions ahead, the
-// ledger trimmed, and with database.retention_days, old data dropped (logged when there was some).
+// ledger trimmed, finished days indexed, and with database.retention_days, old data dropped
+// (logged when there was some).
 Status Upkeep(PgConnection& conn, const WriterPoolOptions& options) {
   SLUICE_RETURN_IF_ERROR(EnsurePartitions(conn, options.partitions_ahead_days));
   SLUICE_RETURN_IF_ERROR(PruneLedger(conn, options.ledger_keep_days));
+  auto indexed = IndexClosedDays(conn);
+  if (!indexed) return tl::unexpected(indexed.error());
+  if (*indexed > 0) {
+    LogInfo("indexed " + std::to_string(*indexed) +
+            " day partition(s) of sluice.events whose "
+            "day is over (client_ip, sender, recipient)");
+  }
   if (options.retention_days <= 0) return Ok();
   auto dropped = DropExpired(conn, options.retention_days);
   if (!dropped) return tl::unexpected(dropped.error());
@@ -83,6 +91,11 @@ size_t WriterPool::StuckWriters(std::chrono::nanoseconds limit) const {
   return static_cast<size_t>(
       std::count_if(heartbeats_.begin(), heartbeats_.end(),
                     [limit](const auto& beat) { return beat->Stuck(limit); }));
+}
+
+size_t WriterPool::WaitingWriters() const {
+  return static_cast<size_t>(std::count_if(heartbeats_.begin(), heartbeats_.end(),
+                                           [](const auto& beat) { return beat->waiting(); }));
 }
 
 size_t WriterPool::Connections() const {

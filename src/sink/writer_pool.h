@@ -66,6 +66,8 @@ class WriterPool {
   // Writers that have been neither waiting for work nor making progress for longer than
   // `limit` (README "Watching it": the watchdog and /healthz). Thread-safe.
   size_t StuckWriters(std::chrono::nanoseconds limit) const;
+  // Writers waiting for batches now (idle). Thread-safe.
+  size_t WaitingWriters() const;
   // Writers with an open connection now. Thread-safe.
   size_t Connections() const EXCLUDES(mu_);
   size_t writers() const { return heartbeats_.size(); }

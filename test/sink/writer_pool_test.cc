@@ -224,6 +224,9 @@ TEST_F(WriterPoolTest, AWriterBlockedOnAHungDiskIsStuckAndOneWaitingForWorkIsNot
   auto spool = MakeSpool(/*memory=*/16, 1 << 30, env);  // batches on disk only
   WriterPool pool(Options(1), *spool, counters_, clock);
   ASSERT_TRUE(WaitUntil([&] { return pool.Connections() == 1; }, std::chrono::seconds(30)));
+  // Past its first upkeep round (database calls, beating), waiting for work: only then does
+  // an hour on the clock say anything.
+  ASSERT_TRUE(WaitUntil([&] { return pool.WaitingWriters() == 1; }, std::chrono::seconds(30)));
   clock.Advance(std::chrono::hours(1));
   EXPECT_EQ(pool.StuckWriters(std::chrono::seconds(30)), 0u);
 

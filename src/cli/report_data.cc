@@ -163,7 +163,7 @@ Result<ReportData> FetchReport(sink::PgConnection& db, const ReportPeriod& perio
     data.over_time.back().by_class.emplace_back(fields[1], std::stoull(fields[2]));
   }
 
-  // Flood periods: the aggregation windows, merged where they touch (a minute apart at most).
+  // Flood periods: the aggregation windows, merged where they are less than a bar apart.
   auto windows = db.ExecColumn(
       "SELECT DISTINCT concat_ws(E'\\x1f', extract(epoch FROM window_start)::bigint, "
       "extract(epoch FROM window_end)::bigint) FROM sluice.aggregates WHERE window_start >= " +
@@ -176,7 +176,7 @@ Result<ReportData> FetchReport(sink::PgConnection& db, const ReportPeriod& perio
   }
   std::sort(spans.begin(), spans.end());
   for (const auto& span : spans) {
-    if (!data.floods.empty() && span.first <= data.floods.back().second + 60) {
+    if (!data.floods.empty() && span.first <= data.floods.back().second + data.bucket_s) {
       data.floods.back().second = std::max(data.floods.back().second, span.second);
     } else {
       data.floods.push_back(span);

@@ -70,16 +70,10 @@ class BlocklistTest : public ::testing::Test {
     args.insert(args.begin(), {SLUICE_CLI, "blocklist", "--config", reader_.config_path()});
     return RunProcess(args);
   }
-  static std::map<std::string, std::string> ReaderConfig() {
-    std::string conninfo = "\"";
-    conninfo += pg().conninfo();
-    conninfo += "\"";
-    return {{"database.conninfo", conninfo}};
-  }
 
   testing::TempDir dir_;
   std::string allow_ = dir_.File("allow.txt");
-  DaemonHarness reader_{pg(), ReaderConfig()};
+  DaemonHarness reader_{pg(), testing::ReaderConfig(pg())};
 };
 
 TEST_F(BlocklistTest, ListsAddressesAndNetworksOverTheThresholdBusiestFirst) {

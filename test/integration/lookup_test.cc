@@ -32,13 +32,6 @@ class LookupTest : public ::testing::Test {
     pg().Migrate();
     pg().Query("TRUNCATE sluice.events, sluice.aggregates, sluice.shed, sluice.batches");
   }
-  // The overrides of a config whose role may read the tables (the operator's reader config).
-  static std::map<std::string, std::string> ReaderConfig() {
-    std::string conninfo = "\"";
-    conninfo += pg().conninfo();
-    conninfo += "\"";
-    return {{"database.conninfo", conninfo}};
-  }
   // sluice lookup ARGS with a config whose role may read (the operator's reader config).
   static testing::ProcessResult Lookup(const DaemonHarness& reader, std::vector<std::string> args) {
     args.insert(args.begin(), {SLUICE_CLI, "lookup", "--config", reader.config_path()});
@@ -64,7 +57,7 @@ TEST_F(LookupTest, FindsDetailRowsAndAddressesThatWereOnlyAggregated) {
   ASSERT_EQ(calm.Stop().exit_code, 0);
   ASSERT_EQ(pg().Query("SELECT sum(events) FROM sluice.rejects"), "41");
 
-  DaemonHarness reader(pg(), ReaderConfig());
+  DaemonHarness reader(pg(), testing::ReaderConfig(pg()));
   auto aggregated = Lookup(reader, {"--ip", "192.0.2.55"});
   EXPECT_EQ(aggregated.exit_code, 0) << aggregated.output;
   EXPECT_NE(aggregated.output.find(" | aggregate:key | 40 events | 192.0.2.55 | relay_denied | "),
@@ -88,7 +81,7 @@ TEST_F(LookupTest, FindsDetailRowsAndAddressesThatWereOnlyAggregated) {
 }
 
 TEST_F(LookupTest, ABadQueryIsRefusedWithTheReason) {
-  DaemonHarness reader(pg(), ReaderConfig());
+  DaemonHarness reader(pg(), testing::ReaderConfig(pg()));
   auto two = Lookup(reader, {"--ip", "192.0.2.1", "--sender", "a@example.net"});
   EXPECT_EQ(two.exit_code, 1);
   EXPECT_EQ(two.output, "sluice lookup: give one of --ip, --sender, --recipient\n");

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -76,19 +77,26 @@ class PostfixTest : public ::testing::Test {
                        "--helo", helo, "--quit-after", "RCPT", "--timeout", "20"});
   }
 
+  // sluiced's config: the chroot's dev/log is its socket; smtpd runs as the postfix user.
+  std::map<std::string, std::string> ChrootLog() const {
+    return {{"ingest.socket", "\"" + dir_.File("postfix/queue/dev/log") + "\""},
+            {"ingest.socket_mode", "\"0666\""}};
+  }
+  void StartPostfix() {
+    ProcessResult started =
+        RunProcess({kSandbox, "start", dir_.File("postfix"), std::to_string(port_)});
+    ASSERT_EQ(started.exit_code, 0) << started.output;
+  }
+
   testing::TempDir dir_;
   int port_ = FreePortPair();
 };
 
 TEST_F(PostfixTest, ChrootedSmtpdAndPostscreenRejectsLandParsed) {
   ASSERT_NE(port_, 0);
-  // The chroot's dev/log is sluiced's socket; smtpd runs as the postfix user.
-  DaemonHarness daemon(pg(), {{"ingest.socket", "\"" + dir_.File("postfix/queue/dev/log") + "\""},
-                              {"ingest.socket_mode", "\"0666\""}});
+  DaemonHarness daemon(pg(), ChrootLog());
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  ProcessResult started =
-      RunProcess({kSandbox, "start", dir_.File("postfix"), std::to_string(port_)});
-  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_NO_FATAL_FAILURE(StartPostfix());
 
   EXPECT_NE(Swaks("127.0.0.66", "postmaster@sluice.test").output.find("554 5.7.1"),
             std::string::npos);
@@ -154,12 +162,9 @@ TEST_F(PostfixTest, ChrootedSmtpdAndPostscreenRejectsLandParsed) {
 // listed client at connect while a client on the allow list still gets through.
 TEST_F(PostfixTest, ABlocklistFromSluiceMakesPostscreenDropAListedClientAtConnect) {
   ASSERT_NE(port_, 0);
-  DaemonHarness daemon(pg(), {{"ingest.socket", "\"" + dir_.File("postfix/queue/dev/log") + "\""},
-                              {"ingest.socket_mode", "\"0666\""}});
+  DaemonHarness daemon(pg(), ChrootLog());
   ASSERT_TRUE(daemon.Start()) << daemon.Output();
-  ProcessResult started =
-      RunProcess({kSandbox, "start", dir_.File("postfix"), std::to_string(port_)});
-  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_NO_FATAL_FAILURE(StartPostfix());
   for (int i = 0; i < 3; ++i) {
     EXPECT_NE(Swaks("127.0.0.80", "nobody@sluice.test").output.find("550 5.1.1"),
               std::string::npos);
@@ -172,10 +177,7 @@ TEST_F(PostfixTest, ABlocklistFromSluiceMakesPostscreenDropAListedClientAtConnec
 
   const std::string allow = dir_.File("allow.txt");
   std::ofstream(allow) << "127.0.0.81  # a customer's relay\n";
-  std::string conninfo = "\"";
-  conninfo += pg().conninfo();
-  conninfo += "\"";
-  DaemonHarness reader(pg(), {{"database.conninfo", conninfo}});
+  DaemonHarness reader(pg(), testing::ReaderConfig(pg()));
   const std::string table = dir_.File("postfix/etc/postscreen_access.cidr");
   ProcessResult listed =
       RunProcess({SLUICE_CLI, "blocklist", "--config", reader.config_path(), "--min-events", "3",

@@ -59,15 +59,9 @@ class ReportTest : public ::testing::Test {
     args.insert(args.begin(), {SLUICE_CLI, "report", "--config", reader_.config_path()});
     return RunProcess(args);
   }
-  static std::map<std::string, std::string> ReaderConfig() {
-    std::string conninfo = "\"";
-    conninfo += pg().conninfo();
-    conninfo += "\"";
-    return {{"database.conninfo", conninfo}};
-  }
 
   testing::TempDir dir_;
-  DaemonHarness reader_{pg(), ReaderConfig()};
+  DaemonHarness reader_{pg(), testing::ReaderConfig(pg())};
 };
 
 TEST_F(ReportTest, TheTotalsAreTheAccountingsInEveryFormat) {

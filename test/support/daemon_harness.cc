@@ -85,6 +85,13 @@ std::string DaemonHarness::LiveCounters() {
   return output.substr(line, output.find('\n', line) - line);
 }
 
+std::map<std::string, std::string> ReaderConfig(const PgSandbox& pg) {
+  std::string conninfo = "\"";
+  conninfo += pg.conninfo();
+  conninfo += "\"";
+  return {{"database.conninfo", conninfo}};
+}
+
 long long TestScale(long long normal) {
   const char* env = std::getenv("SLUICE_TEST_DATAGRAMS");
   return env != nullptr ? std::min(normal, std::atoll(env)) : normal;

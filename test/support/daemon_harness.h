@@ -52,6 +52,10 @@ class DaemonHarness {
   int listen_fd_ = -1;
 };
 
+// The overrides of a config whose role may read sluice's tables (an operator's reader config
+// for sluice lookup, report and blocklist; sluiced's writer role may not read them).
+std::map<std::string, std::string> ReaderConfig(const PgSandbox& pg);
+
 // Size of the big tests; the sanitizer runs ask for a smaller one (SLUICE_TEST_DATAGRAMS).
 long long TestScale(long long normal);
 // Length of the long outages; the sanitizer runs ask for shorter ones (SLUICE_TEST_OUTAGE_S).

@@ -57,14 +57,15 @@ Result<ReportData> FetchReport(sink::PgConnection& db, const ReportPeriod& perio
   }
   ReportData data;
   data.host = host;
+  // The bounds to the microsecond for the queries; whole seconds (floor, ceiling) for charts.
   auto bounds = db.ExecScalar(
       "SELECT concat_ws(E'\\x1f', to_char(f AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
-      "to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), extract(epoch FROM f)::bigint, "
-      "extract(epoch FROM t)::bigint) FROM (SELECT " +
+      "to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), floor(extract(epoch FROM f))::bigint, "
+      "ceil(extract(epoch FROM t))::bigint, f::text, t::text) FROM (SELECT " +
       from_sql + " AS f, " + to_sql + " AS t) p");
   if (!bounds) return tl::unexpected(bounds.error());
   std::vector<std::string> b = Split(*bounds);
-  if (b.size() != 4) return Fail(ErrorCode::kInvalidArgument, "the period did not read back");
+  if (b.size() != 6) return Fail(ErrorCode::kInvalidArgument, "the period did not read back");
   data.from = b[0] + " UTC";
   data.to = b[1] + " UTC";
   data.from_s = std::stoll(b[2]);
@@ -72,8 +73,8 @@ Result<ReportData> FetchReport(sink::PgConnection& db, const ReportPeriod& perio
   if (data.to_s <= data.from_s) {
     return Fail(ErrorCode::kInvalidArgument, "the period ends before it begins");
   }
-  const std::string f = "to_timestamp(" + b[2] + ")";
-  const std::string t = "to_timestamp(" + b[3] + ")";
+  const std::string f = db.Literal(b[4]) + "::timestamptz";
+  const std::string t = db.Literal(b[5]) + "::timestamptz";
   std::string host_match;
   if (!host.empty()) {
     host_match = " AND host = ";
@@ -103,12 +104,12 @@ Result<ReportData> FetchReport(sink::PgConnection& db, const ReportPeriod& perio
                     " AND window_start < " + t + host_match);
   if (!shed) return tl::unexpected(shed.error());
   data.shed = std::stoull(*shed);
-  auto malformed = db.ExecScalar(
-      "SELECT count(*) FROM sluice.events WHERE malformed AND "
+  auto not_rejects = db.ExecScalar(
+      "SELECT count(*) FROM sluice.events WHERE is_reject IS NOT TRUE AND "
       "received_at >= " +
       f + " AND received_at < " + t + host_match);
-  if (!malformed) return tl::unexpected(malformed.error());
-  data.malformed = std::stoull(*malformed);
+  if (!not_rejects) return tl::unexpected(not_rejects.error());
+  data.not_rejects = std::stoull(*not_rejects);
 
   struct List {
     std::vector<Count>* into;

@@ -26,12 +26,13 @@ struct ReportData {
   std::string host;  // "" = every MTA host
   int64_t from_s = 0;
   int64_t to_s = 0;
-  uint64_t rejects = 0;     // sum(events): detail + aggregated
-  uint64_t detail = 0;      // stored one by one
-  uint64_t aggregated = 0;  // counted in aggregates under flood
-  uint64_t shed = 0;        // dropped and counted (sluice.shed)
-  uint64_t malformed = 0;   // lines stored raw that could not be read (not counted as rejects)
-  uint64_t rows = 0;        // rows of sluice.rejects they took
+  uint64_t rejects = 0;      // sum(events): detail + aggregated
+  uint64_t detail = 0;       // stored one by one
+  uint64_t aggregated = 0;   // counted in aggregates under flood
+  uint64_t shed = 0;         // dropped and counted (sluice.shed)
+  uint64_t not_rejects = 0;  // other rows of sluice.events: malformed lines, and with
+                             // ingest.keep = "all" every other line (not counted as rejects)
+  uint64_t rows = 0;         // rows of sluice.rejects they took
   std::vector<Count> by_class;
   int64_t bucket_s = 3600;  // a minute to a day: 72 bars at most
   std::vector<Bucket> over_time;

@@ -33,14 +33,15 @@ Table CountTable(const std::string& title, const std::string& what,
 
 std::vector<ReportTable> ReportTables(const ReportData& d) {
   std::vector<Table> tables;
-  tables.push_back({"Totals",
-                    {"", "events"},
-                    {{"rejects (detail + aggregated)", Thousands(d.rejects)},
-                     {"stored one by one (detail rows)", Thousands(d.detail)},
-                     {"counted under flood (aggregates)", Thousands(d.aggregated)},
-                     {"shed: dropped and counted", Thousands(d.shed)},
-                     {"malformed lines, stored raw (not rejects)", Thousands(d.malformed)},
-                     {"rows they took in the database", Thousands(d.rows)}}});
+  tables.push_back(
+      {"Totals",
+       {"", "events"},
+       {{"rejects (detail + aggregated)", Thousands(d.rejects)},
+        {"stored one by one (detail rows)", Thousands(d.detail)},
+        {"counted under flood (aggregates)", Thousands(d.aggregated)},
+        {"shed: dropped and counted", Thousands(d.shed)},
+        {"other lines stored (malformed; all, with ingest.keep = all)", Thousands(d.not_rejects)},
+        {"rows they took in the database", Thousands(d.rows)}}});
   tables.push_back(CountTable("Rejects by class", "class", d.by_class, d.rejects));
   Table over{
       "Rejects by " + BucketName(d.bucket_s) + " (UTC)", {"from", "busiest class", "rejects"}, {}};
@@ -174,7 +175,7 @@ std::string ReportJson(const ReportData& d) {
       << ",\"host\":" << (d.host.empty() ? "null" : JsonString(d.host))
       << ",\"rejects\":" << d.rejects << ",\"detail\":" << d.detail
       << ",\"aggregated\":" << d.aggregated << ",\"shed\":" << d.shed
-      << ",\"malformed\":" << d.malformed << ",\"rows\":" << d.rows
+      << ",\"not_rejects\":" << d.not_rejects << ",\"rows\":" << d.rows
       << ",\"by_class\":" << counts(d.by_class) << ",\"bucket_seconds\":" << d.bucket_s
       << ",\"over_time\":[";
   for (size_t i = 0; i < d.over_time.size(); ++i) {

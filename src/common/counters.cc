@@ -23,6 +23,7 @@ std::string Counters::Summary() const {
       << " ring_early_flushes=" << get(ring_early_flushes) << " bytes=" << get(bytes)
       << " batches=" << get(batches_committed) << " skipped=" << get(batches_skipped)
       << " db_errors=" << get(db_errors) << " writer_restarts=" << get(writer_restarts)
+      << " idle_disconnects=" << get(db_idle_disconnects)
       << " spooled=" << get(spooled_batches) << " spooled_bytes=" << get(spooled_bytes)
       << " syncs=" << get(spool_syncs) << " sync_failures=" << get(spool_sync_failures)
       << " rewritten=" << get(spool_rewritten) << " at_risk=" << get(spool_at_risk_events)

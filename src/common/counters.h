@@ -56,6 +56,7 @@ struct Counters {
   std::atomic<uint64_t> batches_skipped{0};      // sent again, found in the ledger: not rewritten
   std::atomic<uint64_t> db_errors{0};            // failed connects and writes (each retried)
   std::atomic<uint64_t> writer_restarts{0};      // writer threads started again after an exception
+  std::atomic<uint64_t> db_idle_disconnects{0};  // connections closed for want of work
   std::atomic<uint64_t> db_refusals{0};          // statements the server refused for a reason other
                                                  // than the rows' content (retried); by SQLSTATE
                                                  // class in RefusalsByClass()

@@ -170,6 +170,9 @@ const std::map<std::string, std::map<std::string, Apply>>& Schema() {
            {"statement_timeout_ms",
             MillisKey(
                 [](Settings & s) -> auto& { return s.database.statement_timeout_ms; }, 0, kDay)},
+           {"idle_disconnect_ms",
+            MillisKey(
+                [](Settings & s) -> auto& { return s.database.idle_disconnect_ms; }, 0, kDay)},
            {"retention_days",
             IntKey<int>([](Settings& s) -> int& { return s.database.retention_days; }, 0, 36500)},
            {"ledger_keep_days",

@@ -46,6 +46,9 @@ struct DatabaseSettings {
   // cancelled, and after 1 s more its connection is dropped and the batch written again on a
   // new one; 0 waits as long as the server takes.
   std::chrono::milliseconds statement_timeout_ms{60'000};
+  // A writer with no batch to write for this long closes its connection, and opens one again
+  // when batches wait, so idle hosts of a fleet hold no server connections; 0 keeps them open.
+  std::chrono::milliseconds idle_disconnect_ms{30'000};
   std::string instance_id;  // this sluiced's name in the ledger and its spool segments;
                             // "" = "HOSTNAME:SOCKET" (config/instance_id.h)
 };

@@ -214,6 +214,7 @@ int RunDaemon(const config::Settings& settings, Env& env, const ConfigSource& so
   pool_options.ledger_keep_days = settings.database.ledger_keep_days;
   pool_options.retention_days = settings.database.retention_days;
   pool_options.statement_timeout = settings.database.statement_timeout_ms;
+  pool_options.idle_disconnect = settings.database.idle_disconnect_ms;
   sink::WriterPool pool(pool_options, **spool, counters, env.clock);
 
   auto receivers_count = static_cast<size_t>(settings.ingest.receivers);

@@ -80,6 +80,9 @@ void DatabaseCounters(const Counters& c, PrometheusText& page) {
                        "sqlstate_class", refusals);
   page.Counter("sluice_writer_restarts_total", "Writer threads started again after an exception.",
                Get(c.writer_restarts));
+  page.Counter("sluice_database_idle_disconnects_total",
+               "Connections a writer closed after database.idle_disconnect_ms without work.",
+               Get(c.db_idle_disconnects));
   page.Histogram("sluice_batch_commit_seconds", "Time to write and commit one transaction.",
                  c.commit_seconds);
   page.Histogram("sluice_event_age_at_commit_seconds",

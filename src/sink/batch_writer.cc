@@ -27,7 +27,7 @@ Result<std::vector<WriteOutcome>> BatchWriter::Write(std::vector<format::Batch>&
   }
 
   std::vector<WriteOutcome> outcomes(batches.size(), WriteOutcome::kAlreadyCommitted);
-  auto fresh = conn_->ExecColumn(BeginAndClaimSql(values));
+  auto fresh = conn_->ExecColumn(conn_->BeginSql() + ClaimSql(values));
   Status status = Ok();
   if (!fresh) {
     status = tl::unexpected(fresh.error());

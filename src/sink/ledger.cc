@@ -9,8 +9,8 @@ std::string LedgerValues(const std::string& instance_literal, const format::Batc
          std::to_string(batch.events()) + ")";
 }
 
-std::string BeginAndClaimSql(const std::string& values) {
-  return "BEGIN; INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES " +
+std::string ClaimSql(const std::string& values) {
+  return "INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES " +
          values + " ON CONFLICT DO NOTHING RETURNING batch_id";
 }
 

@@ -16,9 +16,9 @@ namespace sluice::sink {
 std::string LedgerValues(const std::string& instance_literal, const format::Batch& batch,
                          uint64_t rows_stored);
 
-// Opens a transaction and claims the ledger rows `values` (LedgerValues, comma-separated):
-// the statement returns the ids of the batches not committed before.
-std::string BeginAndClaimSql(const std::string& values);
+// Claims the ledger rows `values` (LedgerValues, comma-separated) in the transaction just
+// begun: the statement returns the ids of the batches not committed before.
+std::string ClaimSql(const std::string& values);
 
 // Corrects the rows a claimed batch stored, once some were set aside.
 std::string SetLedgerRowsSql(const std::string& instance_literal, uint64_t batch_id, uint64_t rows);

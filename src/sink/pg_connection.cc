@@ -38,10 +38,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
     const std::string& conninfo, const std::string& application_name,
     std::chrono::milliseconds statement_timeout) {
   // Later keywords override earlier ones, so the user's conninfo (expanded from "dbname")
-  // overrides our defaults.
-  std::string options =
-      "-c statement_timeout=" + std::to_string(std::max<int64_t>(0, statement_timeout.count()));
-  std::array<const char*, 11> keys = {"fallback_application_name",
+  // overrides our defaults. Nothing here may need a session to itself: a transaction-pooling
+  // PgBouncer refuses the startup packet's "options" and gives each transaction whichever server
+  // connection is free (so the statement timeout is set in each transaction, BeginSql()).
+  std::array<const char*, 10> keys = {"fallback_application_name",
                                       "connect_timeout",
                                       "client_encoding",
                                       "keepalives",
@@ -49,20 +49,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
                                       "keepalives_interval",
                                       "keepalives_count",
                                       "tcp_user_timeout",
-                                      "options",
                                       "dbname",
                                       nullptr};
-  std::array<const char*, 11> values = {application_name.c_str(),
-                                        "5",
-                                        "UTF8",
-                                        "1",
-                                        "10",
-                                        "5",
-                                        "3",
-                                        "30000",
-                                        statement_timeout.count() > 0 ? options.c_str() : "",
-                                        conninfo.c_str(),
-                                        nullptr};
+  std::array<const char*, 10> values = {
+      application_name.c_str(), "5",    "UTF8", "1", "10", "5", "3", "30000",
+      conninfo.c_str(),         nullptr};
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Fail(ErrorCode::kUnavailable, "out of memory for a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -100,6 +91,12 @@ void PgConnection::Cancel() {
   std::array<char, 256> error{};
   // A failed cancel leaves the statement running; the caller's deadline handles that.
   (void)PQcancel(cancel_, error.data(), static_cast<int>(error.size()));
+}
+
+std::string PgConnection::BeginSql() const {
+  if (statement_timeout_.count() <= 0) return "BEGIN; ";
+  return "BEGIN; SET LOCAL statement_timeout = " + std::to_string(statement_timeout_.count()) +
+         "; ";
 }
 
 std::string PgConnection::Literal(std::string_view text) const {

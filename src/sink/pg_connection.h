@@ -22,10 +22,12 @@ class PgConnection {
   // service and password files). Unless the conninfo says otherwise: application_name is
   // `application_name`, connect_timeout 5 s, client_encoding UTF8, TCP keepalives after 10 s
   // idle (every 5 s, 3 tries) and tcp_user_timeout 30 s, so that a peer gone without a word
-  // is noticed. With a `statement_timeout` above zero, the server cancels a statement that
-  // runs longer, and the client gives up on one whose answer does not come 1 s after that (a
-  // server that hangs, or is stopped, cannot cancel anything): kUnavailable, the connection
-  // closed. Failure to connect is kUnavailable.
+  // is noticed. The startup packet carries nothing a transaction-pooling PgBouncer refuses, and
+  // no statement relies on session state, so the connection may be one through PgBouncer.
+  // With a `statement_timeout` above zero, the server cancels a statement of a transaction begun
+  // with BeginSql() that runs longer, and the client gives up on any statement whose answer does
+  // not come 1 s after that (a server that hangs, or is stopped, cannot cancel anything):
+  // kUnavailable, the connection closed. Failure to connect is kUnavailable.
   static Result<std::unique_ptr<PgConnection>> Connect(
       const std::string& conninfo, const std::string& application_name,
       std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
@@ -46,6 +48,9 @@ class PgConnection {
   Status ExecParams(const std::string& sql, const std::vector<const char*>& params);
   // Runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
   Status CopyIn(std::string_view copy_sql, std::string_view data);
+  // "BEGIN; " and, with a statement timeout, "SET LOCAL statement_timeout = N; ": what opens a
+  // transaction whose statements the server cancels after the timeout.
+  std::string BeginSql() const;
   // `text` as an SQL string literal, quoted and escaped by libpq for this connection
   // (PQescapeLiteral); "'?'" should libpq fail (out of memory).
   std::string Literal(std::string_view text) const;

@@ -42,8 +42,8 @@ Result<IsolatedWrite> RefusedRowWriter::Write(const format::Batch& batch) {
     lost.malformed_set_aside = batch.malformed;
     return lost;
   };
-  auto fresh =
-      conn_.ExecColumn(BeginAndClaimSql(LedgerValues(instance_literal_, batch, batch.rows)));
+  auto fresh = conn_.ExecColumn(conn_.BeginSql() +
+                                ClaimSql(LedgerValues(instance_literal_, batch, batch.rows)));
   if (!fresh) return fail(fresh.error());
   if (fresh->empty()) {
     SLUICE_RETURN_IF_ERROR(conn_.Exec("ROLLBACK"));

@@ -160,38 +160,75 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
     LogInfo(who + ": " + std::string(what));
     failing.clear();
   };
+  // Opens the connection; false (logged, counted) when it cannot be had. A writer that
+  // closed an idle connection keeps the upkeep's schedule when it opens the next one.
+  bool parked = false;  // closed for want of work (options_.idle_disconnect)
+  auto connect = [&]() {
+    auto opened = OpenWriter(options_, upkeep);
+    if (!opened) {
+      failed(opened.error().message());
+      return false;
+    }
+    writer = std::move(*opened);
+    writer->connection().set_heartbeat(heartbeats_[index].get());
+    SetConnection(index, &writer->connection());
+    if (!parked) next_upkeep = clock_.Now();  // the rest at once; a failure blocks no batch
+    parked = false;
+    backoff.Reset();
+    return true;
+  };
+  auto last_work = clock_.Now();
   while (!stop.stop_requested()) {
     heartbeats_[index]->Beat();
-    if (!writer) {
-      SetConnection(index, nullptr);
-      auto opened = OpenWriter(options_, upkeep);
-      if (!opened) {
-        failed(opened.error().message());
+    const bool upkeep_due = upkeep && clock_.Now() >= next_upkeep;
+    if (!writer && (!parked || upkeep_due)) {
+      if (!connect()) {
         Sleep(stop, index, backoff.Next());
         continue;
       }
-      writer = std::move(*opened);
-      writer->connection().set_heartbeat(heartbeats_[index].get());
-      SetConnection(index, &writer->connection());
-      next_upkeep = clock_.Now();  // the rest of the upkeep at once; a failure blocks no batch
-      backoff.Reset();
+      last_work = clock_.Now();
     }
-    if (writer && upkeep && clock_.Now() >= next_upkeep) {
+    if (writer && upkeep_due) {
       Status status = Upkeep(writer->connection(), options_);
       if (status) {
-        next_upkeep += kPartitionUpkeepInterval;
+        next_upkeep = clock_.Now() + kPartitionUpkeepInterval;
       } else {  // logged once per episode; tried again in a minute, batches go on meanwhile
         failed("partition upkeep: " + status.error().message());
         next_upkeep = clock_.Now() + std::chrono::minutes(1);
       }
     }
     // The upkeep writer wakes now and then while idle, so partitions are made ahead and old
-    // data dropped on a host that logs nothing for days.
-    std::vector<format::Batch> batches = spool_.Take(
-        stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction, heartbeats_[index].get(),
-        upkeep ? kIdleUpkeepCheck : std::chrono::milliseconds{});
+    // data dropped on a host that logs nothing for days; a connected writer wakes when it has
+    // been idle for idle_disconnect.
+    std::chrono::milliseconds max_wait = upkeep ? kIdleUpkeepCheck : std::chrono::milliseconds{};
+    if (writer && options_.idle_disconnect.count() > 0) {
+      const auto until_idle = std::max(
+          options_.idle_disconnect -
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - last_work),
+          std::chrono::milliseconds{1});
+      max_wait = max_wait.count() > 0 ? std::min(max_wait, until_idle) : until_idle;
+    }
+    std::vector<format::Batch> batches =
+        spool_.Take(stop, kMaxBatchesPerTransaction, kMaxBytesPerTransaction,
+                    heartbeats_[index].get(), max_wait);
     if (batches.empty()) {  // stopping, idle, or what it took did not read back
+      if (writer && options_.idle_disconnect.count() > 0 &&
+          clock_.Now() - last_work >= options_.idle_disconnect) {
+        SetConnection(index, nullptr);
+        writer.reset();
+        parked = true;
+        counters_.db_idle_disconnects.fetch_add(1, std::memory_order_relaxed);
+        Log(LogLevel::kDebug, who + ": idle for " +
+                                  std::to_string(options_.idle_disconnect.count()) +
+                                  " ms; connection closed until batches wait");
+        continue;
+      }
       Sleep(stop, index, options_.backoff_min);
+      continue;
+    }
+    if (!writer && !connect()) {  // parked, and the database is not there now
+      spool_.Return(std::move(batches));
+      Sleep(stop, index, backoff.Next());
       continue;
     }
     Status status = Ok();
@@ -201,6 +238,7 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
       spool_.Return(std::move(batches));  // first in line again for the restarted writer
       throw;
     }
+    last_work = clock_.Now();
     if (status) {
       spool_.Commit(batches);
       backoff.Reset();

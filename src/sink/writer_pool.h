@@ -39,6 +39,9 @@ struct WriterPoolOptions {
   // A statement not answered this long after it was sent is given up on, and its connection
   // dropped (PgConnection::Connect); 0: wait as long as the server takes.
   std::chrono::milliseconds statement_timeout{60'000};
+  // A writer that has had no batch for this long closes its connection (counted:
+  // db_idle_disconnects) and opens one when batches wait, or when the upkeep is due; 0: never.
+  std::chrono::milliseconds idle_disconnect{0};
 };
 
 // A fixed pool of writer threads, each owning at most one PostgreSQL connection at any time

@@ -16,6 +16,7 @@
 #include "pipeline/batcher.h"
 #include "sink/batch_accounting.h"
 #include "sink/batch_writer.h"
+#include "sink/writer_pool_fixture.h"
 #include "spool/segment_reader.h"
 #include "support/fake_clock.h"
 #include "support/fault_injection_file_system.h"
@@ -28,59 +29,6 @@ namespace {
 
 using testing::SharedPgSandbox;
 using testing::WaitUntil;
-
-format::Batch MakeBatch(uint64_t id, int rows, const std::string& tag) {
-  std::optional<format::Batch> out;
-  pipeline::Batcher batcher(static_cast<size_t>(rows), std::chrono::hours(1), id,
-                            [&](format::Batch&& b) { out = std::move(b); });
-  for (int i = 0; i < rows; ++i) {
-    format::EventRow row;
-    row.received_at_us = 1'795'867'200'000'000;
-    row.program = "postfix/smtpd";
-    row.pid = i;
-    row.client_ip = "2001:db8::7";
-    row.raw = tag;
-    batcher.Add(row, pipeline::Batcher::Clock::now());
-  }
-  return std::move(*out);
-}
-
-class WriterPoolTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(pg().started()) << pg().start_output();
-    pg().Migrate();
-  }
-  static testing::PgSandbox& pg() { return SharedPgSandbox(); }
-  std::string Count(const std::string& tag) {
-    return pg().Query("SELECT count(*) FROM sluice.events WHERE raw = '" + tag + "'");
-  }
-  WriterPoolOptions Options(int writers) {
-    WriterPoolOptions options;
-    options.conninfo = pg().writer_conninfo();
-    options.application_name = "sluiced-pool-test";
-    options.instance_id =
-        "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    options.writers = writers;
-    options.backoff_min = std::chrono::milliseconds(20);
-    options.backoff_max = std::chrono::milliseconds(200);
-    return options;
-  }
-  // A fresh spool in a temp dir; `memory` and `disk` cap it.
-  std::unique_ptr<spool::Spool> MakeSpool(size_t memory = 256 << 20, uint64_t disk = 1 << 30,
-                                          Env& env = DefaultEnv()) {
-    spool::SpoolOptions options;
-    options.dir = dir_.File("spool" + std::to_string(++spools_));
-    options.memory_bytes = memory;
-    options.disk_bytes = disk;
-    auto opened = spool::Spool::Open(options, env, counters_);
-    EXPECT_TRUE(opened) << opened.error().message();
-    return std::move(*opened);
-  }
-  testing::TempDir dir_;
-  int spools_ = 0;
-  Counters counters_;
-};
 
 TEST_F(WriterPoolTest, BatchesLandWithEveryColumnDecodedByPostgres) {
   auto spool = MakeSpool();

@@ -5,12 +5,13 @@
 // wherever the checkout is (and ccache can reuse it).
 namespace sluice::testing::paths {
 
-extern const char* const kSluiced;     // build/<tree>/src/sluiced
-extern const char* const kCli;         // build/<tree>/src/sluice
-extern const char* const kAttack;      // build/<tree>/tools/sluice-attack
-extern const char* const kPgSandbox;   // tools/pg-sandbox
-extern const char* const kPgTemplate;  // build/<tree>/pg-template: the initdb'ed cluster
-extern const char* const kSourceDir;   // the repository root
+extern const char* const kSluiced;           // build/<tree>/src/sluiced
+extern const char* const kCli;               // build/<tree>/src/sluice
+extern const char* const kAttack;            // build/<tree>/tools/sluice-attack
+extern const char* const kPgSandbox;         // tools/pg-sandbox
+extern const char* const kPgBouncerSandbox;  // tools/pgbouncer-sandbox
+extern const char* const kPgTemplate;        // build/<tree>/pg-template: the initdb'ed cluster
+extern const char* const kSourceDir;         // the repository root
 
 }  // namespace sluice::testing::paths
 
@@ -18,5 +19,6 @@ extern const char* const kSourceDir;   // the repository root
 #define SLUICE_CLI (::sluice::testing::paths::kCli)
 #define SLUICE_ATTACK (::sluice::testing::paths::kAttack)
 #define SLUICE_PG_SANDBOX (::sluice::testing::paths::kPgSandbox)
+#define SLUICE_PGBOUNCER_SANDBOX (::sluice::testing::paths::kPgBouncerSandbox)
 #define SLUICE_PG_TEMPLATE (::sluice::testing::paths::kPgTemplate)
 #define SLUICE_SOURCE_DIR (::sluice::testing::paths::kSourceDir)

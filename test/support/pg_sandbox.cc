@@ -12,7 +12,7 @@
 
 namespace sluice::testing {
 
-PgSandbox::PgSandbox() {
+PgSandbox::PgSandbox(std::string server_options) : server_options_(std::move(server_options)) {
   ::chmod(dir_.path().c_str(), 0711);  // the server may run as 'postgres' and must get in
   ::setenv("PG_SANDBOX_TEMPLATE", SLUICE_PG_TEMPLATE, /*overwrite=*/0);  // one initdb per build
   Start();
@@ -21,7 +21,8 @@ PgSandbox::PgSandbox() {
 PgSandbox::~PgSandbox() { (void)RunProcess({SLUICE_PG_SANDBOX, "destroy", dir_.File("pg")}); }
 
 bool PgSandbox::Start() {
-  ProcessResult r = RunProcess({SLUICE_PG_SANDBOX, "start", dir_.File("pg")});
+  ProcessResult r = RunProcess(
+      {"env", "PG_SANDBOX_OPTS=" + server_options_, SLUICE_PG_SANDBOX, "start", dir_.File("pg")});
   start_output_ = r.output;
   started_ = r.exit_code == 0;
   return started_;
@@ -32,15 +33,15 @@ bool PgSandbox::Stop() {
 }
 
 std::string PgSandbox::conninfo() const {
-  return "host=" + dir_.File("pg") + "/run port=5432 user=sluice dbname=sluice";
+  return "host=" + socket_dir() + " port=5432 user=sluice dbname=sluice";
 }
 
 std::string PgSandbox::writer_conninfo() const {
-  return "host=" + dir_.File("pg") + "/run port=5432 user=sluiced dbname=sluice";
+  return "host=" + socket_dir() + " port=5432 user=sluiced dbname=sluice";
 }
 
 std::string PgSandbox::owner_conninfo() const {
-  return "host=" + dir_.File("pg") + "/run port=5432 user=sluice_owner dbname=sluice";
+  return "host=" + socket_dir() + " port=5432 user=sluice_owner dbname=sluice";
 }
 
 std::unique_ptr<sink::PgConnection> PgSandbox::Connect() const {

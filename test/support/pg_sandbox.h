@@ -13,7 +13,9 @@ namespace sluice::testing {
 // destruction. Not thread-safe.
 class PgSandbox {
  public:
-  PgSandbox();
+  PgSandbox() : PgSandbox("") {}
+  // With `server_options` ("-c max_connections=20": postgres options, PG_SANDBOX_OPTS).
+  explicit PgSandbox(std::string server_options);
   ~PgSandbox();
   PgSandbox(const PgSandbox&) = delete;
   PgSandbox& operator=(const PgSandbox&) = delete;
@@ -27,6 +29,8 @@ class PgSandbox {
   // sluice_writer, what sluiced runs as) and sluice_owner (what `sluice migrate` runs as).
   std::string writer_conninfo() const;
   std::string owner_conninfo() const;
+  // The directory of the server's Unix socket (port 5432).
+  std::string socket_dir() const { return dir_.File("pg") + "/run"; }
   // Stops the server (fast shutdown) / starts it again on the same data.
   bool Stop();
   bool Start();
@@ -41,6 +45,7 @@ class PgSandbox {
 
  private:
   TempDir dir_;
+  const std::string server_options_;
   bool started_ = false;
   std::string start_output_;
 };

@@ -40,7 +40,8 @@ struct WriterPoolOptions {
   // dropped (PgConnection::Connect); 0: wait as long as the server takes.
   std::chrono::milliseconds statement_timeout{60'000};
   // A writer that has had no batch for this long closes its connection (counted:
-  // db_idle_disconnects) and opens one when batches wait, or when the upkeep is due; 0: never.
+  // db_idle_disconnects) and opens one when batches wait, or when the upkeep is due; and only
+  // the upkeep writer connects at start. 0: every writer connects at start and stays connected.
   std::chrono::milliseconds idle_disconnect{0};
 };
 

@@ -89,7 +89,9 @@ class ServiceTest : public ::testing::Test {
 };
 
 TEST_F(ServiceTest, NotifiesReadyOnceServingThenStatusWatchdogAndStopping) {
-  DaemonHarness daemon(pg());
+  // Connections kept open, so every writer has one by the first status (else only the upkeep
+  // writer connects until batches wait).
+  DaemonHarness daemon(pg(), {{"database.idle_disconnect_ms", "0"}});
   const std::string notify_path = daemon.dir().File("notify");
   UniqueFd notify = testing::BindDatagramSocket(notify_path);
   ASSERT_TRUE(notify.valid());
@@ -120,7 +122,8 @@ TEST_F(ServiceTest, ScrapePassesPromtoolAndCountsWhatLanded) {
   pg().Query("TRUNCATE sluice.events, sluice.batches");
   int port = testing::FreeTcpPort();
   ASSERT_NE(port, 0);
-  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""}});
+  DaemonHarness daemon(pg(), {{"metrics.listen", "\"127.0.0.1:" + std::to_string(port) + "\""},
+                              {"database.idle_disconnect_ms", "0"}});  // both writers connected
   // And a followed Exim mainlog, so that its families are on the page too.
   const std::string mainlog = daemon.dir().File("mainlog");
   {

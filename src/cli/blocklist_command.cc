@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/period.h"
+#include "common/atomic_file.h"
 #include "common/env.h"
 #include "sink/pg_connection.h"
 
@@ -117,20 +118,10 @@ std::string Render(const std::vector<Listed>& listed, const BlocklistQuery& quer
 
 // Writes `text` to `path` so that a reader sees the old file or the new one, never a part.
 bool WriteAtomically(const std::string& path, const std::string& text) {
-  FileSystem& fs = DefaultEnv().fs;
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  auto file = fs.NewWritableFile(temporary);
-  Status written = file ? (*file)->Append(text) : Status(tl::unexpected(file.error()));
-  if (written) written = (*file)->Sync();
-  if (written) written = fs.Rename(temporary, path);
-  if (written) {
-    const size_t slash = path.find_last_of('/');
-    written = fs.SyncDir(slash == std::string::npos ? "." : path.substr(0, slash));
-  }
-  if (!written) {
-    (void)fs.Remove(temporary);
-    std::cerr << "sluice blocklist: " << written.error().message() << "\n";
-  }
+  // A name of its own, so that two runs at once (a timer and a hand) never share one.
+  Status written =
+      WriteFileAtomically(DefaultEnv().fs, path, text, path + ".tmp." + std::to_string(::getpid()));
+  if (!written) std::cerr << "sluice blocklist: " << written.error().message() << "\n";
   return static_cast<bool>(written);
 }
 

@@ -37,6 +37,8 @@ class Batcher {
   uint64_t TakeId() { return next_id_++; }
   // Whether a batch is open (rows added, not yet emitted).
   bool has_open() const { return open_.has_value(); }
+  // The open batch's id, or 0 if none is open.
+  uint64_t open_id() const { return open_ ? open_->id : 0; }
   // When the open batch falls due, or nullopt if none is open.
   std::optional<Clock::time_point> deadline() const;
 

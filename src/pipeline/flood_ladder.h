@@ -72,6 +72,9 @@ class FloodLadder {
   void Flush();
 
   bool aggregating() const;
+  // The summary batch the open window's aggregated rejects will be in (what TakeReject gives
+  // as `aggregated_into`); 0 between windows.
+  uint64_t window_batch_id() const { return window_batch_id_; }
 
  private:
   // Starts a summary batch: a new id, empty COPY streams with their headers.

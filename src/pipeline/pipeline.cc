@@ -122,11 +122,23 @@ void Pipeline::ReleaseSettledBlocks() {
     queue_.Release(held.block);
     return true;
   });
-  if (held_blocks_.size() * 2 >= ring_->block_count()) {
-    counters_.ring_early_flushes.fetch_add(1, std::memory_order_relaxed);
-    batcher_.Flush();
-    ladder_.Flush();
+  if (held_blocks_.size() * 2 < ring_->block_count()) return;
+  // Half the ring waits. What holds it may be the batch or the window still being filled:
+  // close that one early. Blocks waiting on batches already submitted need no flush.
+  const uint64_t open_batch = batcher_.open_id();
+  const uint64_t open_window = ladder_.window_batch_id();
+  bool batch_holds = false;
+  bool window_holds = false;
+  for (const HeldBlock& held : held_blocks_) {
+    for (uint64_t id : held.batch_ids) {
+      batch_holds = batch_holds || (open_batch != 0 && id == open_batch);
+      window_holds = window_holds || (open_window != 0 && id == open_window);
+    }
   }
+  if (!batch_holds && !window_holds) return;
+  counters_.ring_early_flushes.fetch_add(1, std::memory_order_relaxed);
+  if (batch_holds) batcher_.Flush();
+  if (window_holds) ladder_.Flush();
 }
 
 bool Pipeline::ProcessFollowed(bool stopping) {

@@ -4,6 +4,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "common/atomic_file.h"
+
 namespace sluice::spool {
 
 bool FollowMarks::Note(uint64_t batch_id, const std::vector<format::SourceMark>& marks) {
@@ -56,21 +58,13 @@ Result<FollowMarks> FollowMarks::Load(FileSystem& fs, const std::string& dir) {
 
 Status FollowMarks::Save(FileSystem& fs, const std::string& dir) const {
   const std::string path = dir + "/" + std::string(kFileName);
-  const std::string temp = path + ".new";
   std::string text;
   for (const auto& [source, entry] : entries_) {
     text += std::to_string(entry.batch_id) + " " + std::to_string(entry.at.inode) + " " +
             std::to_string(entry.at.generation) + " " + std::to_string(entry.at.offset) + " " +
             source + "\n";
   }
-  (void)fs.Remove(temp);  // left by a crash mid-save, if at all
-  auto file = fs.NewWritableFile(temp);
-  if (!file) return tl::unexpected(file.error());
-  SLUICE_RETURN_IF_ERROR((*file)->Append(text));
-  SLUICE_RETURN_IF_ERROR((*file)->Sync());
-  file->reset();
-  SLUICE_RETURN_IF_ERROR(fs.Rename(temp, path));
-  return fs.SyncDir(dir);
+  return WriteFileAtomically(fs, path, text, path + ".new");
 }
 
 }  // namespace sluice::spool

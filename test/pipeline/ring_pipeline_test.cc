@@ -4,6 +4,7 @@
 #include <sys/statfs.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -108,6 +109,23 @@ TEST_F(RingPipelineTest, HalfTheRingWaitingClosesTheOpenBatchEarly) {
   EXPECT_TRUE(WaitUntil([&] { return queue_->BlocksInUse() == 0; }, std::chrono::seconds(10)));
   EXPECT_GE(counters_.ring_early_flushes.load(), 1u);
   EXPECT_FALSE(BatchIds().empty());
+  pipeline.Stop();
+}
+
+// Blocks waiting on batches already handed to the spool (not yet settled) are not the open
+// batch's doing: the pipeline closes the open batch once, not on every pass while they wait.
+TEST_F(RingPipelineTest, BlocksWaitingOnSubmittedBatchesCauseOneEarlyFlushNotOneAPass) {
+  Pipeline pipeline(*queue_, counters_, DefaultEnv().clock, Options(std::chrono::hours(1)),
+                    Collect(true, false));
+  Publish(2);
+  Publish(2);
+  ASSERT_TRUE(WaitUntil([&] { return BatchIds().size() == 1; }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // many passes of the loop
+  EXPECT_EQ(counters_.ring_early_flushes.load(), 1u);
+  EXPECT_EQ(BatchIds().size(), 1u);
+  EXPECT_EQ(queue_->BlocksInUse(), 2u);
+  ring_->Settle(BatchIds().front());
+  EXPECT_TRUE(WaitUntil([&] { return queue_->BlocksInUse() == 0; }, std::chrono::seconds(10)));
   pipeline.Stop();
 }
 

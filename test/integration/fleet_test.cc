@@ -114,14 +114,25 @@ bool OrdinaryClientGetsIn(const testing::PgSandbox& server) {
   return ordinary && (*ordinary)->ExecScalar("SELECT 1").has_value();
 }
 
+// `sluice SUBCOMMAND ARGS...` with a config whose conninfo is `conninfo`.
+testing::ProcessResult RunCli(const testing::PgSandbox& server, const std::string& conninfo,
+                              std::vector<std::string> args) {
+  DaemonHarness config(server, {{"database.conninfo", Quoted(conninfo)}});  // never started
+  args.insert(args.begin() + 1, {"--config", config.config_path()});
+  args.insert(args.begin(), SLUICE_CLI);
+  return testing::RunProcess(args);
+}
+
 TEST(FleetTest, ThroughPgBouncerEveryRejectLandsOnceOnAFewServerConnections) {
   testing::PgSandbox server("-c max_connections=" + std::to_string(kServerSlots));
   ASSERT_TRUE(server.started()) << server.start_output();
-  server.Migrate();
   testing::PgBouncerSandbox bouncer(
       server, {"max_db_connections=" + std::to_string(kPoolCap),
                "default_pool_size=" + std::to_string(kPoolCap), "server_idle_timeout=2"});
   ASSERT_TRUE(bouncer.started()) << bouncer.start_output();
+  // The schema is made through PgBouncer too (its advisory lock is a transaction's).
+  auto migrated = RunCli(server, bouncer.conninfo("sluice_owner"), {"migrate"});
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.output;
   auto fleet = StartFleet(server, bouncer.conninfo("sluiced"));
   const long long per_host = testing::TestScale(5000);
   int peak =
@@ -138,6 +149,12 @@ TEST(FleetTest, ThroughPgBouncerEveryRejectLandsOnceOnAFewServerConnections) {
       std::chrono::seconds(30)))
       << bouncer.Show("CLIENTS");
   ExpectEachLandedOnce(server, fleet, per_host);
+  // And the questions asked through it.
+  auto report =
+      RunCli(server, bouncer.conninfo("sluice"), {"report", "--since", "1h", "--format", "json"});
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(report.output.find("\"rows\":" + std::to_string(per_host * kHosts)), std::string::npos)
+      << report.output;
 }
 
 // Without PgBouncer the same fleet wants more connections than the server has: writers refused

@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -79,6 +80,44 @@ void CheckSpool(const config::SpoolSettings& spool, Report& report) {
   }
 }
 
+// The server's connections for ordinary roles, how many are taken now, and this sluiced's
+// share (README "Many MTA hosts"): a fleet wants hosts x writers of them. Other roles' sessions
+// show only their database and user to an unprivileged role: sessions with both are clients.
+void CheckConnectionBudget(sink::PgConnection& conn, const config::DatabaseSettings& database,
+                           Report& report) {
+  auto numbers = conn.ExecScalar(
+      "SELECT (current_setting('max_connections')::int - "
+      "current_setting('superuser_reserved_connections')::int) || ' ' || "
+      "(SELECT count(*) FROM pg_stat_activity WHERE datid IS NOT NULL AND usename IS NOT NULL "
+      "AND pid <> pg_backend_pid()) "
+      "|| ' ' || "
+      "(SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user)");
+  long long slots = 0;
+  long long in_use = 0;
+  long long role_limit = -1;
+  if (!numbers ||
+      std::sscanf(numbers->c_str(), "%lld %lld %lld", &slots, &in_use, &role_limit) != 3) {
+    report.Warn("database: cannot read the server's connection settings");
+    return;
+  }
+  const std::string budget =
+      std::to_string(in_use) + " of the server's " + std::to_string(slots) +
+      " connections for ordinary roles in use now; this sluiced takes up to " +
+      std::to_string(database.writers) + " (database.writers; a fleet, hosts x writers)" +
+      (database.idle_disconnect_ms.count() > 0 ? " and lets them go when idle" : "");
+  if (role_limit >= 0 && role_limit < database.writers) {
+    report.Fail("database: the role may open " + std::to_string(role_limit) +
+                " connection(s) (CONNECTION LIMIT), fewer than database.writers = " +
+                std::to_string(database.writers));
+  } else if (in_use + database.writers > slots) {
+    report.Warn("database: " + budget +
+                ": not all of its writers would get one (put PgBouncer in front, README "
+                "\"Many MTA hosts\")");
+  } else {
+    report.Ok("database: " + budget);
+  }
+}
+
 void CheckDatabase(const config::DatabaseSettings& database, Report& report) {
   auto conn = sink::PgConnection::Connect(database.conninfo, "sluice check");
   if (!conn) {
@@ -107,6 +146,7 @@ void CheckDatabase(const config::DatabaseSettings& database, Report& report) {
   } else {
     report.Ok("database: the role has every privilege sluiced needs");
   }
+  CheckConnectionBudget(**conn, database, report);
   if (auto super = sink::IsSuperuser(**conn); super && *super) {
     report.Warn(
         "database: the role is a superuser; run sluiced as a sluice_writer role "

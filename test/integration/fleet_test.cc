@@ -174,5 +174,34 @@ TEST(FleetTest, DirectlyTheFleetDrainsThroughRefusedConnectionsAndThenLetsGo) {
   ExpectEachLandedOnce(server, fleet, per_host);
 }
 
+// sluice check tells the operator when the server has no room left for this sluiced's writers,
+// and when the role's own CONNECTION LIMIT is below them.
+TEST(FleetTest, CheckSaysWhenTheServerHasNoRoomForTheWriters) {
+  testing::PgSandbox server("-c max_connections=" + std::to_string(kServerSlots));
+  ASSERT_TRUE(server.started()) << server.start_output();
+  server.Migrate();
+  std::vector<std::unique_ptr<sink::PgConnection>> others;  // the other clients of the server
+  for (int i = 0; i < kServerSlots - 3 - 1; ++i) {
+    auto other = sink::PgConnection::Connect(server.owner_conninfo(), "fleet-test-other");
+    ASSERT_TRUE(other) << other.error().message();
+    others.push_back(std::move(*other));
+  }
+  auto full = RunCli(server, server.writer_conninfo(), {"check"});
+  EXPECT_NE(full.output.find("warn  database: 8 of the server's 9 connections for ordinary roles "
+                             "in use now; this sluiced takes up to 2"),
+            std::string::npos)
+      << full.output;
+  EXPECT_NE(full.output.find("not all of its writers would get one"), std::string::npos);
+  others.clear();
+  server.Query("ALTER ROLE sluiced CONNECTION LIMIT 1");
+  auto limited = RunCli(server, server.writer_conninfo(), {"check"});
+  server.Query("ALTER ROLE sluiced CONNECTION LIMIT -1");
+  EXPECT_EQ(limited.exit_code, 1) << limited.output;
+  EXPECT_NE(limited.output.find("FAIL  database: the role may open 1 connection(s) (CONNECTION "
+                                "LIMIT), fewer than database.writers = 2"),
+            std::string::npos)
+      << limited.output;
+}
+
 }  // namespace
 }  // namespace sluice

@@ -320,6 +320,10 @@ TEST_F(ServiceTest, CheckPassesForTheWriterRoleAndSaysWhatIsWrongOtherwise) {
             std::string::npos)
       << good.output;
   EXPECT_EQ(good.output.find("FAIL"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("connections for ordinary roles in use now; this sluiced takes up "
+                             "to 2 (database.writers"),
+            std::string::npos)
+      << good.output;
 
   // A role nobody granted anything, a socket directory that does not exist, a bad group.
   pg().Query(

@@ -10,8 +10,8 @@ std::string LedgerValues(const std::string& instance_literal, const format::Batc
 }
 
 std::string ClaimSql(const std::string& values) {
-  return "INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES " +
-         values + " ON CONFLICT DO NOTHING RETURNING batch_id";
+  return "INSERT INTO sluice.batches (instance_id, batch_id, rows, events) VALUES " + values +
+         " ON CONFLICT DO NOTHING RETURNING batch_id";
 }
 
 std::string SetLedgerRowsSql(const std::string& instance_literal, uint64_t batch_id,

@@ -160,11 +160,11 @@ void WriterPool::Work(std::stop_token stop, size_t index) {
     LogInfo(who + ": " + std::string(what));
     failing.clear();
   };
-  // Opens the connection; false (logged, counted) when it cannot be had. A writer that
-  // closed an idle connection keeps the upkeep's schedule when it opens the next one.
   // Closed for want of work (options_.idle_disconnect). With idle disconnects, only the upkeep
   // writer connects at start: a fleet started at once does not take a connection per writer.
   bool parked = !upkeep && options_.idle_disconnect.count() > 0;
+  // Opens the connection; false (logged, counted) when it cannot be had. A writer that
+  // closed an idle connection keeps the upkeep's schedule when it opens the next one.
   auto connect = [&]() {
     auto opened = OpenWriter(options_, upkeep);
     if (!opened) {

@@ -174,6 +174,64 @@ TEST(FleetTest, DirectlyTheFleetDrainsThroughRefusedConnectionsAndThenLetsGo) {
   ExpectEachLandedOnce(server, fleet, per_host);
 }
 
+// PgBouncer restarted under a stream of rejects (a pooler failover): clients and server
+// connections are cut, some mid-transaction, so a COMMIT's outcome may be unknown to the
+// writer that sent it. The writers reconnect and every reject lands exactly once (the ledger
+// recognises batches committed before the cut).
+TEST(FleetTest, APgBouncerRestartMidStreamLosesAndDoublesNothing) {
+  testing::PgSandbox server;
+  ASSERT_TRUE(server.started()) << server.start_output();
+  server.Migrate();
+  testing::PgBouncerSandbox bouncer(server, {"max_db_connections=4", "default_pool_size=4"});
+  ASSERT_TRUE(bouncer.started()) << bouncer.start_output();
+  std::vector<std::unique_ptr<DaemonHarness>> fleet;
+  for (int host = 0; host < 3; ++host) {
+    fleet.push_back(std::make_unique<DaemonHarness>(
+        server, std::map<std::string, std::string>{
+                    {"database.conninfo", Quoted(bouncer.conninfo("sluiced"))},
+                    {"database.backoff_max_ms", "500"},
+                    {"database.batch_ms", "50"}}));
+    ASSERT_TRUE(fleet.back()->Start()) << fleet.back()->Output();
+  }
+  std::vector<std::thread> senders;
+  for (const auto& daemon : fleet) {
+    senders.emplace_back([&daemon] {
+      auto sent = testing::RunProcess({SLUICE_ATTACK, daemon->socket_path(), "--rate", "2000",
+                                       "--seconds", "6", "--count", "12000"});
+      EXPECT_EQ(sent.exit_code, 0) << sent.output;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(bouncer.Stop());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(bouncer.Start()) << bouncer.start_output();
+  for (auto& sender : senders) sender.join();
+  long long received = 0;
+  long long db_errors = 0;
+  for (auto& daemon : fleet) {
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          const std::string counters = daemon->LiveCounters();
+          return testing::SummaryValue(counters, "stored") ==
+                 testing::SummaryValue(counters, "received");
+        },
+        std::chrono::seconds(60)))
+        << daemon->LiveCounters();
+    testing::ProcessResult stopped = daemon->Stop();
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+    EXPECT_EQ(testing::SummaryValue(stopped.output, "shed"), 0);
+    EXPECT_EQ(testing::SummaryValue(stopped.output, "stored"),
+              testing::SummaryValue(stopped.output, "received"));
+    received += testing::SummaryValue(stopped.output, "received");
+    db_errors += testing::SummaryValue(stopped.output, "db_errors");
+  }
+  EXPECT_GT(received, 0);
+  EXPECT_GT(db_errors, 0) << "the restart was noticed";
+  EXPECT_EQ(server.Query("SELECT count(*) FROM sluice.events"), std::to_string(received));
+  EXPECT_EQ(server.Query("SELECT coalesce(sum(rows), 0) FROM sluice.batches"),
+            std::to_string(received));
+}
+
 // sluice check tells the operator when the server has no room left for this sluiced's writers,
 // and when the role's own CONNECTION LIMIT is below them.
 TEST(FleetTest, CheckSaysWhenTheServerHasNoRoomForTheWriters) {

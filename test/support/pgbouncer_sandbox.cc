@@ -10,17 +10,23 @@ namespace sluice::testing {
 PgBouncerSandbox::PgBouncerSandbox(const PgSandbox& server,
                                    const std::vector<std::string>& settings) {
   ::chmod(dir_.path().c_str(), 0711);  // PgBouncer may run as 'postgres' and must get in
-  std::vector<std::string> argv = {SLUICE_PGBOUNCER_SANDBOX, "start", dir_.File("bouncer"),
-                                   server.socket_dir()};
-  argv.insert(argv.end(), settings.begin(), settings.end());
-  ProcessResult r = RunProcess(argv);
-  start_output_ = r.output;
-  started_ = r.exit_code == 0;
+  start_argv_ = {SLUICE_PGBOUNCER_SANDBOX, "start", dir_.File("bouncer"), server.socket_dir()};
+  start_argv_.insert(start_argv_.end(), settings.begin(), settings.end());
+  Start();
 }
 
-PgBouncerSandbox::~PgBouncerSandbox() {
-  (void)RunProcess({SLUICE_PGBOUNCER_SANDBOX, "stop", dir_.File("bouncer")});
+bool PgBouncerSandbox::Start() {
+  ProcessResult r = RunProcess(start_argv_);
+  start_output_ = r.output;
+  started_ = r.exit_code == 0;
+  return started_;
 }
+
+bool PgBouncerSandbox::Stop() {
+  return RunProcess({SLUICE_PGBOUNCER_SANDBOX, "stop", dir_.File("bouncer")}).exit_code == 0;
+}
+
+PgBouncerSandbox::~PgBouncerSandbox() { (void)Stop(); }
 
 std::string PgBouncerSandbox::conninfo(const std::string& user) const {
   return "host=" + dir_.File("bouncer") + "/run port=6432 dbname=sluice user=" + user;

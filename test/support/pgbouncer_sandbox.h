@@ -19,6 +19,11 @@ class PgBouncerSandbox {
   PgBouncerSandbox(const PgBouncerSandbox&) = delete;
   PgBouncerSandbox& operator=(const PgBouncerSandbox&) = delete;
 
+  // Stops PgBouncer (immediate shutdown: clients and server connections cut mid-transaction)
+  // / starts it again with the same settings. True on success.
+  bool Stop();
+  bool Start();
+
   bool started() const { return started_; }
   const std::string& start_output() const { return start_output_; }
   // The conninfo of database sluice through PgBouncer as `user` (sluiced, sluice, sluice_owner).
@@ -28,6 +33,7 @@ class PgBouncerSandbox {
 
  private:
   TempDir dir_;
+  std::vector<std::string> start_argv_;
   bool started_ = false;
   std::string start_output_;
 };

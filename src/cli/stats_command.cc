@@ -103,6 +103,7 @@ std::string Page(const std::string& where, const Scrape& now, const Scrape* befo
   if (!causes.empty()) out << "  by cause:" << causes << "\n";
   counter("batches committed", "sluice_batches_total{outcome=\"committed\"}");
   counter("database errors (retried)", "sluice_database_errors_total");
+  counter("connections closed when idle", "sluice_database_idle_disconnects_total");
   out << "\n";
   double oldest = m.Get("sluice_spool_oldest_event_age_seconds");
   out << "spool           " << Grouped(m.Get("sluice_spool_events")) << " events waiting"

@@ -384,7 +384,7 @@ Result<std::string> DropExpired(PgConnection& conn, int keep_days) {
 }
 
 Result<int> IndexClosedDays(PgConnection& conn) {
-  auto made = conn.ExecScalar("SELECT sluice.index_closed_days()");
+  auto made = conn.ExecScalarWithTimeout("SELECT sluice.index_closed_days()", kIndexBuildTimeout);
   if (!made) return tl::unexpected(made.error());
   return std::stoi(*made);
 }

@@ -112,8 +112,9 @@ void PgConnection::Abort() {
 }
 
 SteadyClock::time_point PgConnection::Deadline() const {
-  if (statement_timeout_.count() <= 0) return SteadyClock::time_point::max();
-  return SteadyClock::now() + statement_timeout_ + std::chrono::seconds(1);
+  const auto timeout = timeout_override_.count() > 0 ? timeout_override_ : statement_timeout_;
+  if (timeout.count() <= 0) return SteadyClock::time_point::max();
+  return SteadyClock::now() + timeout + std::chrono::seconds(1);
 }
 
 Error PgConnection::GiveUp(std::string_view why) {
@@ -210,6 +211,21 @@ Result<std::string> PgConnection::ExecScalar(std::string_view sql) {
   auto column = ExecColumn(sql);
   if (!column) return tl::unexpected(column.error());
   return column->empty() ? std::string() : std::move(column->front());
+}
+
+Result<std::string> PgConnection::ExecScalarWithTimeout(std::string_view sql,
+                                                        std::chrono::milliseconds timeout) {
+  timeout_override_ = timeout;
+  auto value =
+      ExecScalar("BEGIN; SET LOCAL statement_timeout = " + std::to_string(timeout.count()) + "; " +
+                 std::string(sql));
+  Status committed = value ? Exec("COMMIT") : Ok();
+  timeout_override_ = std::chrono::milliseconds{0};
+  if (!value || !committed) {
+    if (ok()) (void)Exec("ROLLBACK");  // the original error is the one to report
+    return tl::unexpected(!value ? value.error() : committed.error());
+  }
+  return value;
 }
 
 Status PgConnection::Exec(std::string_view sql) {

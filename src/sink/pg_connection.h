@@ -44,6 +44,11 @@ class PgConnection {
   // Like ExecScalar, but the first column of every row.
   Result<std::vector<std::string>> ExecColumn(std::string_view sql);
   Status Exec(std::string_view sql);
+  // Like ExecScalar, but `sql` runs in a transaction of its own (committed when it succeeds)
+  // whose statements the server and this client allow `timeout` instead of the connection's
+  // statement timeout: for work known to take long, such as indexing a closed day.
+  Result<std::string> ExecScalarWithTimeout(std::string_view sql,
+                                            std::chrono::milliseconds timeout);
   // Runs one statement with text-format parameters $1, $2, ... (nullptr is NULL).
   Status ExecParams(const std::string& sql, const std::vector<const char*>& params);
   // Runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
@@ -90,6 +95,7 @@ class PgConnection {
   PGconn* conn_;
   PGcancel* cancel_;
   const std::chrono::milliseconds statement_timeout_;
+  std::chrono::milliseconds timeout_override_{0};  // > 0 during ExecScalarWithTimeout
   std::atomic<bool> aborted_{false};
   std::string last_sqlstate_;
   Heartbeat* heartbeat_ = nullptr;

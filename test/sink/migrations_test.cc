@@ -1,5 +1,8 @@
 #include "sink/migrations.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "format/copy_encoder.h"
@@ -78,6 +81,35 @@ TEST(MigrationsTest, PruneLedgerDeletesOnlyRowsOlderThanItsWindow) {
   EXPECT_EQ(pg.Query("SELECT string_agg(batch_id::text, ',' ORDER BY batch_id) "
                      "FROM sluice.batches WHERE instance_id = 'prune'"),
             "2,3");
+}
+
+// Indexing a big closed day takes minutes, longer than the writers' statement timeout: the build
+// is allowed its own (kIndexBuildTimeout), here outlasting a 300 ms statement timeout while a
+// lock makes it wait 2.5 s. Other statements keep the connection's timeout.
+TEST(MigrationsTest, AnIndexBuildOutlastsTheStatementTimeout) {
+  auto& pg = SharedPgSandbox();
+  pg.Migrate();
+  const std::string yesterday =
+      pg.Query("SELECT 'events_' || to_char((now() AT TIME ZONE 'UTC')::date - 1, 'YYYYMMDD')");
+  pg.Query("SELECT sluice.ensure_partitions(1)");
+  pg.Query("DROP INDEX IF EXISTS sluice." + yesterday + "_client_ip, sluice." + yesterday +
+           "_sender, sluice." + yesterday + "_recipient");
+  auto writer = PgConnection::Connect(pg.writer_conninfo(), "index-timeout-test",
+                                      std::chrono::milliseconds(300));
+  ASSERT_TRUE(writer) << writer.error().message();
+  auto locker = pg.Connect();
+  ASSERT_TRUE(locker);
+  ASSERT_TRUE(locker->Exec("BEGIN; LOCK TABLE sluice." + yesterday + " IN ROW EXCLUSIVE MODE"));
+  std::thread release([&locker] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    EXPECT_TRUE(locker->Exec("COMMIT"));
+  });
+  auto indexed = IndexClosedDays(**writer);
+  release.join();
+  ASSERT_TRUE(indexed) << indexed.error().message();
+  EXPECT_GE(*indexed, 1);
+  EXPECT_EQ(pg.Query("SELECT to_regclass('sluice." + yesterday + "_recipient') IS NOT NULL"), "t");
+  EXPECT_FALSE((*writer)->ExecScalar("SELECT pg_sleep(2)")) << "1.3 s for anything else";
 }
 
 // Days that are over get their lookup indexes; the day being written does not (COPY into it

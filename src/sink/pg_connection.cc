@@ -32,6 +32,13 @@ constexpr size_t kCopyChunkBytes = 1 << 20;
 // How often a wait for the server looks at Abort().
 constexpr std::chrono::milliseconds kWaitSlice{100};
 
+// "BEGIN; " and, for a `timeout` above zero, the SET LOCAL that makes the server cancel the
+// transaction's statements after it.
+std::string BeginAllowing(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) return "BEGIN; ";
+  return "BEGIN; SET LOCAL statement_timeout = " + std::to_string(timeout.count()) + "; ";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
@@ -93,11 +100,7 @@ void PgConnection::Cancel() {
   (void)PQcancel(cancel_, error.data(), static_cast<int>(error.size()));
 }
 
-std::string PgConnection::BeginSql() const {
-  if (statement_timeout_.count() <= 0) return "BEGIN; ";
-  return "BEGIN; SET LOCAL statement_timeout = " + std::to_string(statement_timeout_.count()) +
-         "; ";
-}
+std::string PgConnection::BeginSql() const { return BeginAllowing(statement_timeout_); }
 
 std::string PgConnection::Literal(std::string_view text) const {
   char* literal = PQescapeLiteral(conn_, text.data(), text.size());
@@ -216,9 +219,7 @@ Result<std::string> PgConnection::ExecScalar(std::string_view sql) {
 Result<std::string> PgConnection::ExecScalarWithTimeout(std::string_view sql,
                                                         std::chrono::milliseconds timeout) {
   timeout_override_ = timeout;
-  auto value =
-      ExecScalar("BEGIN; SET LOCAL statement_timeout = " + std::to_string(timeout.count()) + "; " +
-                 std::string(sql));
+  auto value = ExecScalar(BeginAllowing(timeout) + std::string(sql));
   Status committed = value ? Exec("COMMIT") : Ok();
   timeout_override_ = std::chrono::milliseconds{0};
   if (!value || !committed) {

@@ -31,8 +31,12 @@ def rss_mib(pid, key="VmRSS"):
 
 
 class Pg:
-    def __init__(self, work):
+    """tools/pg-sandbox in WORK/pg, fsync on; max_connections MAX_CONNECTIONS unless given
+    (None: the server's default, 100)."""
+
+    def __init__(self, work, max_connections=MAX_CONNECTIONS):
         self.dir = os.path.join(work, "pg")
+        self.max_connections = max_connections
         out = self.start()
         self.env = os.environ.copy()
         for line in out.splitlines():
@@ -47,7 +51,8 @@ class Pg:
     def start(self):
         """Starts the server (initdb the first time); returns the PG* variables it prints."""
         env = os.environ.copy()
-        env["PG_SANDBOX_OPTS"] = f"-c max_connections={MAX_CONNECTIONS}"
+        if self.max_connections is not None:
+            env["PG_SANDBOX_OPTS"] = f"-c max_connections={self.max_connections}"
         return sh("tools/pg-sandbox", "start", self.dir, "--fsync", env=env,
                   capture_output=True, text=True).stdout
 
